@@ -1,0 +1,1 @@
+"""Goldwatch runner: executes checks, records runs and decides what failures mean."""

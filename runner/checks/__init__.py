@@ -1,0 +1,1 @@
+"""Checks: each executes against the target and returns a CheckResult; none touches the DB."""

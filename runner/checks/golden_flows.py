@@ -1,0 +1,178 @@
+"""golden_flows: `pytest flows/` in a subprocess with a hard timeout and its own output folder.
+
+Rule 2: never pytest.main in the long-running process. The subprocess gets a new process
+group, killed whole when the run ends or times out, so no Chromium outlives its run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from runner.checks.base import ArtifactFile, Check, CheckResult, RunContext
+from runner.incidents import Observation, severity_for
+from runner.settings import PROJECT_ROOT, Settings
+
+NAME = "golden_flows"
+JOB = "check_golden_flows"
+FLOW_FAILED = "golden_flow_failed"
+MONITOR_DEGRADED = "monitor_degraded"
+# pytest exit codes that mean the flows could not run at all (not a product failure).
+UNUSABLE_EXIT = {2: "interrupted", 3: "internal error", 4: "usage error", 5: "no flows collected"}
+
+
+def pytest_command(settings: Settings, output_dir: Path, report: Path) -> list[str]:
+    command = [
+        sys.executable, "-m", "pytest", str(settings.flows_dir),
+        "-p", "runner.pytest_plugin",
+        f"--goldwatch-report={report}",
+        f"--output={output_dir}",
+        "--screenshot=on",
+        "--tracing=retain-on-failure",
+        f"--reruns={settings.flows_reruns}",
+        "-q", "-p", "no:cacheprovider",
+    ]  # fmt: skip
+    if settings.web_base_url:
+        command.append(f"--base-url={settings.web_base_url}")
+    return command
+
+
+def reproduce_command(settings: Settings, nodeid: str | None = None) -> str:
+    """What a developer types to run the same flow locally."""
+    target = nodeid or "flows/"
+    parts = ["pytest", target]
+    if settings.web_base_url:
+        parts.append(f"--base-url={settings.web_base_url}")
+    parts += ["--headed", "--tracing=retain-on-failure"]
+    return shlex.join(parts)
+
+
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+def run_pytest(command: list[str], timeout: float, log: Path) -> tuple[int | None, float]:
+    """Exit code (None on timeout) and seconds taken; the process group never survives."""
+    started = time.perf_counter()
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            command, cwd=PROJECT_ROOT, stdout=output, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, start_new_session=True,
+        )  # fmt: skip
+        try:
+            code: int | None = process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            code = None
+        finally:
+            _kill_group(process)
+            process.wait()
+    return code, time.perf_counter() - started
+
+
+def _flow_observation(flow: dict[str, Any], settings: Settings, at: Any) -> Observation:
+    flow_id = str(flow["flow_id"])
+    subject = f"{NAME}:{flow_id}"
+    outcome = flow["outcome"]
+    details = {
+        "flow": flow_id,
+        "title": flow["title"],
+        "outcome": outcome,
+        "flaky": flow["flaky"],
+        "reruns": flow["reruns"],
+        "failing_step": flow["failing_step"],
+        "error": flow["error"],
+        "steps": flow["steps"],
+        "duration_ms": flow["duration_ms"],
+        "base_url": settings.web_base_url or None,
+        "reproduce": reproduce_command(settings, flow["nodeid"]),
+    }
+    if outcome in ("passed", "skipped"):
+        return Observation(subject=subject, source_check=NAME, ok=True, at=at, details=details)
+    label = f"{flow_id.upper()} {flow['title']}"
+    if outcome == "error":
+        # Setup or teardown broke (browser, fixtures): the monitor, not the product.
+        incident_type, message = MONITOR_DEGRADED, f"{label} could not run"
+        fingerprint = f"{MONITOR_DEGRADED}:{subject}"
+    else:
+        step = flow["failing_step"] or "unnamed step"
+        incident_type, message = FLOW_FAILED, f'{label} failing at "{step}"'
+        fingerprint = f"{FLOW_FAILED}:{subject}:{step}"
+    return Observation(
+        subject=subject,
+        source_check=NAME,
+        ok=False,
+        at=at,
+        type=incident_type,
+        fingerprint=fingerprint,
+        message=message,
+        severity=severity_for(incident_type, flow_id, settings.severity_overrides),
+        details=details,
+    )
+
+
+def _run_failure(settings: Settings, at: Any, incident_type: str, message: str, error: str,
+                 log: Path) -> Observation:  # fmt: skip
+    return Observation(
+        subject=NAME,
+        source_check=NAME,
+        ok=False,
+        at=at,
+        type=incident_type,
+        fingerprint=f"{incident_type}:{NAME}",
+        message=message,
+        severity=severity_for(incident_type, None, settings.severity_overrides),
+        details={"error": error, "log": str(log), "reproduce": reproduce_command(settings)},
+    )
+
+
+def execute(settings: Settings, context: RunContext) -> CheckResult:
+    output_dir = (settings.artifacts_dir / str(context.run_id)).absolute()
+    output_dir.mkdir(parents=True, exist_ok=True)
+    report_path = output_dir / "report.json"
+    log_path = output_dir / "pytest.log"
+    command = pytest_command(settings, output_dir / "flows", report_path)
+    code, seconds = run_pytest(command, settings.flows_run_timeout_seconds, log_path)
+    at = context.now()
+    duration_ms = int(seconds * 1000)
+    details: dict[str, Any] = {"command": shlex.join(command), "exit_code": code, "flows": []}
+
+    if code is None:
+        error = f"run killed after the {settings.flows_run_timeout_seconds}s timeout"
+        observation = _run_failure(settings, at, FLOW_FAILED, "Golden flows run timed out",
+                                   error, log_path)  # fmt: skip
+        details["error"] = error
+        return CheckResult(False, duration_ms, details, [observation], finished_at=at)
+    if code in UNUSABLE_EXIT or not report_path.is_file():
+        tail = log_path.read_text(errors="replace").strip().splitlines()[-3:]
+        error = f"pytest {UNUSABLE_EXIT.get(code, f'exit {code}')}: " + " | ".join(tail)
+        observation = _run_failure(settings, at, MONITOR_DEGRADED, "Golden flows could not run",
+                                   error[:1000], log_path)  # fmt: skip
+        details["error"] = error[:1000]
+        return CheckResult(False, duration_ms, details, [observation], finished_at=at)
+
+    report = json.loads(report_path.read_text())
+    observations = [_flow_observation(flow, settings, at) for flow in report["flows"]]
+    # The run as a whole worked: close any "could not run"/"timed out" incident.
+    observations.append(Observation(subject=NAME, source_check=NAME, ok=True, at=at))
+    artifacts = [
+        ArtifactFile(flow["flow_id"], art["kind"], Path(art["path"]))
+        for flow in report["flows"]
+        for art in flow["artifacts"]
+        if Path(art["path"]).is_file()
+    ]
+    details["flows"] = [o.details for o in observations if o.subject != NAME]
+    ok = all(o.ok for o in observations)
+    return CheckResult(ok, duration_ms, details, observations, artifacts, finished_at=at)
+
+
+def build(settings: Settings) -> Check:
+    return Check(NAME, JOB, settings.flows_interval_seconds, lambda ctx: execute(settings, ctx))
