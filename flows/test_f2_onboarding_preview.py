@@ -21,12 +21,12 @@ def test_onboarding_leads_to_preview(
 
     with step("Open onboarding"):
         visit("/app/onboarding")
-        expect(page.get_by_test_id("onboarding-status")).to_have_text(
-            re.compile("Onboarding complete")
-        )
+        expect(
+            page.get_by_test_id("onboarding-status"), "onboarding is not shown as complete"
+        ).to_have_text(re.compile("Onboarding complete"))
 
     with step("Open preview"):
         page.get_by_role("link", name="Preview your site").click()
         preview = page.get_by_test_id("site-preview")
-        expect(preview).to_be_visible()
+        expect(preview, "site preview did not render").to_be_visible()
         expect(preview.get_by_role("heading", level=2)).not_to_be_empty()

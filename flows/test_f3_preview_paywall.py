@@ -25,13 +25,17 @@ def test_preview_leads_to_paywall_and_checkout(
 
     with step("Open paywall"):
         page.get_by_role("link", name="Publish").click()
-        expect(page.get_by_role("heading", name="Choose a plan to publish")).to_be_visible()
+        paywall = page.get_by_role("heading", name="Choose a plan to publish")
+        expect(paywall, "publishing did not lead to the paywall").to_be_visible()
         first_plan = page.get_by_test_id("plan").first
-        expect(first_plan).to_contain_text(re.compile(r"\$\d+/month"))
+        expect(first_plan, "paywall lists no plan with a price").to_contain_text(
+            re.compile(r"\$\d+/month")
+        )
 
     with step("Open checkout"):
         # Stop at the checkout page: the flow never pays.
         page.get_by_role("link", name=re.compile(r"^Choose ")).first.click()
-        expect(page.get_by_role("heading", name="Checkout")).to_be_visible()
-        expect(page.get_by_test_id("test-mode")).to_be_visible()
+        checkout = page.get_by_role("heading", name="Checkout")
+        expect(checkout, "choosing a plan did not open checkout").to_be_visible()
+        expect(page.get_by_test_id("test-mode"), "checkout is not in test mode").to_be_visible()
         expect(page.get_by_test_id("checkout-summary")).to_contain_text("/month")

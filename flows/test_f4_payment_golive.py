@@ -21,14 +21,20 @@ def test_paid_account_has_go_live_unlocked(
 
     with step("Open billing"):
         visit("/app/billing")
-        expect(page.get_by_test_id("active-plan")).to_contain_text("Active plan")
+        expect(page.get_by_test_id("active-plan"), "billing shows no active plan").to_contain_text(
+            "Active plan"
+        )
 
     with step("Open go-live"):
         visit("/app/go-live")
-        expect(page.get_by_test_id("golive-status")).to_contain_text("Go-live unlocked")
+        expect(page.get_by_test_id("golive-status"), "go-live is not unlocked").to_contain_text(
+            "Go-live unlocked"
+        )
 
     with step("Open public site"):
-        address = page.get_by_role("link", name=re.compile(r"\bsites\b")).first.get_attribute("href")
+        address = page.get_by_role("link", name=re.compile(r"\bsites\b")).first.get_attribute(
+            "href"
+        )
         assert address, "go-live page shows no public address"
         visit(address)
         expect(page.get_by_role("heading", level=1)).not_to_be_empty()

@@ -28,7 +28,7 @@ def setup_logging(level: int = logging.INFO) -> None:
         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
         datefmt="%Y-%m-%dT%H:%M:%S%z",
     )
-    for noisy in ("httpx", "httpcore", "alembic.runtime.migration"):
+    for noisy in ("httpx", "httpcore", "alembic", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
@@ -76,6 +76,8 @@ def run(
         if item.name == "golden_flows":
             typer.echo("running golden flows (headless Chromium)...", err=True)
         outcome = runtime.pipeline.run(item, trigger="manual")
+        if outcome is None:
+            raise typer.Exit(EXIT_FAILED)
         failed |= outcome.run.status != "success"
         typer.echo(runtime.describe(outcome))
     runtime.flush_alerts()

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 
-from runner.checks.base import Check, CheckResult, RunContext
+from runner.checks.base import Check, CheckResult, RunAborted, RunContext
 from runner.incidents import Observation, Policy
 from runner.models import utcnow
 from runner.settings import Settings
@@ -37,9 +37,14 @@ class Pipeline:
     on_change: OnChange | None = None
     notify: Callable[[], None] | None = None
 
-    def run(self, check: Check, trigger: str = "manual") -> RunOutcome:
+    def run(self, check: Check, trigger: str = "manual") -> RunOutcome | None:
+        """Execute, record, decide, notify; None when the monitor stopped mid-run."""
         run_id = start_run(self.engine, check.job, trigger, self.clock(), check.tenant_id)
-        result = self._execute(check, run_id)
+        try:
+            result = self._execute(check, run_id)
+        except RunAborted:
+            log.warning("run %s of %s abandoned: monitor is stopping", run_id, check.job)
+            return None
         outcome = record_result(
             self.engine, run_id, result, policy_from(self.settings), self.on_change
         )
@@ -58,6 +63,8 @@ class Pipeline:
     def _execute(self, check: Check, run_id: int) -> CheckResult:
         try:
             return check.execute(RunContext(run_id=run_id, now=self.clock))
+        except RunAborted:
+            raise
         except Exception as error:  # a check bug must not kill the scheduler, nor hide
             log.exception("check %s crashed", check.name)
             at = self.clock()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
@@ -33,6 +34,10 @@ class Runtime:
 
     def select(self, name: str) -> list[Check]:
         return select_checks(self.settings, name)
+
+    def periodic_jobs(self) -> dict[str, tuple[float, Callable[[], object]]]:
+        """Housekeeping the scheduler runs besides the checks: id -> (seconds, function)."""
+        return {}
 
     def flush_alerts(self) -> None:
         """Deliver what the runs queued, within a bounded wait."""

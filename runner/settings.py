@@ -77,6 +77,9 @@ class Settings(BaseSettings):
         default_factory=dict,
         description="Comma list of key=severity, key being a type or type:flow (f1..f4)",
     )
+    scheduler_lease_seconds: int = Field(
+        30, ge=3, description="A scheduler that stops renewing its lease loses it after this"
+    )
     retention_days: int = Field(30, ge=1, description="Days JobRuns and artifacts are kept")
     smtp_host: str = Field("", description="SMTP server; empty: no email channel")
     smtp_port: int = Field(25, ge=1, le=65535, description="SMTP port")

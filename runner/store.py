@@ -52,11 +52,13 @@ class RunOutcome:
 OnChange = Callable[[Session, Sequence[Change], datetime], None]
 
 
-def start_run(engine: Engine, job: str, trigger: str, now: datetime,
-              tenant_id: str | None = None) -> int:  # fmt: skip
+def start_run(
+    engine: Engine, job: str, trigger: str, now: datetime, tenant_id: str | None = None
+) -> int:
     with write_session(engine) as session:
-        run = JobRun(job=job, status="running", trigger=trigger, started_at=now,
-                     tenant_id=tenant_id)  # fmt: skip
+        run = JobRun(
+            job=job, status="running", trigger=trigger, started_at=now, tenant_id=tenant_id
+        )
         session.add(run)
         session.flush()
         assert run.id is not None
@@ -79,8 +81,9 @@ def _state(incident: Incident) -> IncidentState:
     )
 
 
-def _load_incidents(session: Session, observations: Sequence[Observation],
-                    policy: Policy, now: datetime) -> dict[int, Incident]:  # fmt: skip
+def _load_incidents(
+    session: Session, observations: Sequence[Observation], policy: Policy, now: datetime
+) -> dict[int, Incident]:
     subjects = {o.subject for o in observations}
     fingerprints = {o.fingerprint for o in observations if not o.ok}
     open_rows = session.exec(
@@ -102,23 +105,40 @@ def _load_incidents(session: Session, observations: Sequence[Observation],
     return {row.id: row for row in [*open_rows, *recent] if row.id is not None}
 
 
-def _audit(session: Session, event: str, incident: Incident, at: datetime,
-           **data: Any) -> None:  # fmt: skip
+def _audit(session: Session, event: str, incident: Incident, at: datetime, **data: Any) -> None:
     session.add(AuditLog(event=event, incident_id=incident.id, at=at, data=data))
 
 
 def _raise(session: Session, action: Raise, run_id: int) -> Incident:
     o = action.observation
     incident = Incident(
-        type=o.type, severity=o.severity, message=o.message, details=dict(o.details),
-        fingerprint=o.fingerprint, subject=o.subject, source_check=o.source_check,
-        tenant_id=o.tenant_id, occurrences=1, first_seen_at=o.at, last_seen_at=o.at,
-        created_at=o.at, suppressed_by=action.suppressed_by, last_job_run_id=run_id,
-    )  # fmt: skip
+        type=o.type,
+        severity=o.severity,
+        message=o.message,
+        details=dict(o.details),
+        fingerprint=o.fingerprint,
+        subject=o.subject,
+        source_check=o.source_check,
+        tenant_id=o.tenant_id,
+        occurrences=1,
+        first_seen_at=o.at,
+        last_seen_at=o.at,
+        created_at=o.at,
+        suppressed_by=action.suppressed_by,
+        last_job_run_id=run_id,
+    )
     session.add(incident)
     session.flush()  # the partial unique index speaks here if another writer raced us
-    _audit(session, "INCIDENT_RAISED", incident, o.at, message=o.message, severity=o.severity,
-           job_run_id=run_id, suppressed_by=action.suppressed_by)  # fmt: skip
+    _audit(
+        session,
+        "INCIDENT_RAISED",
+        incident,
+        o.at,
+        message=o.message,
+        severity=o.severity,
+        job_run_id=run_id,
+        suppressed_by=action.suppressed_by,
+    )
     return incident
 
 
@@ -129,8 +149,9 @@ def _seen_again(incident: Incident, o: Observation, run_id: int) -> None:
     incident.last_job_run_id = run_id
 
 
-def _apply(session: Session, actions: Sequence[Action], incidents: dict[int, Incident],
-           run_id: int) -> list[Change]:  # fmt: skip
+def _apply(
+    session: Session, actions: Sequence[Action], incidents: dict[int, Incident], run_id: int
+) -> list[Change]:
     changes: list[Change] = []
     for action in actions:
         if isinstance(action, SetStreak):
@@ -152,15 +173,27 @@ def _apply(session: Session, actions: Sequence[Action], incidents: dict[int, Inc
             incident.resolved_at = None
             incident.suppressed_by = action.suppressed_by
             session.flush()
-            _audit(session, "INCIDENT_REOPENED", incident, action.observation.at,
-                   job_run_id=run_id, suppressed_by=action.suppressed_by)  # fmt: skip
+            _audit(
+                session,
+                "INCIDENT_REOPENED",
+                incident,
+                action.observation.at,
+                job_run_id=run_id,
+                suppressed_by=action.suppressed_by,
+            )
             changes.append(Change("reopened", incident))
         elif isinstance(action, Resolve):
             incident = incidents[action.incident_id]
             incident.resolved_at = action.at
             lasted = int((action.at - incident.first_seen_at).total_seconds())
-            _audit(session, "INCIDENT_RESOLVED", incident, action.at, job_run_id=run_id,
-                   duration_seconds=lasted)  # fmt: skip
+            _audit(
+                session,
+                "INCIDENT_RESOLVED",
+                incident,
+                action.at,
+                job_run_id=run_id,
+                duration_seconds=lasted,
+            )
             changes.append(Change("resolved", incident))
         elif isinstance(action, Unsuppress):
             incident = incidents[action.incident_id]
@@ -170,8 +203,9 @@ def _apply(session: Session, actions: Sequence[Action], incidents: dict[int, Inc
     return changes
 
 
-def _record_once(engine: Engine, run_id: int, result: CheckResult, policy: Policy,
-                 on_change: OnChange | None) -> RunOutcome:  # fmt: skip
+def _record_once(
+    engine: Engine, run_id: int, result: CheckResult, policy: Policy, on_change: OnChange | None
+) -> RunOutcome:
     finished = result.finished_at or utcnow()
     with write_session(engine) as session:
         run = session.get(JobRun, run_id)
@@ -180,9 +214,14 @@ def _record_once(engine: Engine, run_id: int, result: CheckResult, policy: Polic
         details = dict(result.details)
         artifact_ids: dict[str, list[int]] = {}
         for file in result.artifacts:
-            artifact = Artifact(job_run_id=run_id, flow=file.flow, kind=file.kind,
-                                path=str(file.path), size=file.path.stat().st_size,
-                                created_at=finished)  # fmt: skip
+            artifact = Artifact(
+                job_run_id=run_id,
+                flow=file.flow,
+                kind=file.kind,
+                path=str(file.path),
+                size=file.path.stat().st_size,
+                created_at=finished,
+            )
             session.add(artifact)
             session.flush()
             assert artifact.id is not None
@@ -217,8 +256,13 @@ def _with_artifacts(o: Observation, artifact_ids: dict[str, list[int]]) -> Obser
     return replace(o, details={**o.details, "artifact_ids": artifact_ids[flow]})
 
 
-def record_result(engine: Engine, run_id: int, result: CheckResult, policy: Policy,
-                  on_change: OnChange | None = None) -> RunOutcome:  # fmt: skip
+def record_result(
+    engine: Engine,
+    run_id: int,
+    result: CheckResult,
+    policy: Policy,
+    on_change: OnChange | None = None,
+) -> RunOutcome:
     """Record a finished run and apply its decisions; retried once if another writer raced
     us to the same open incident (the unique index refused our insert)."""
     try:

@@ -11,6 +11,10 @@ from typing import Any
 from runner.incidents import Observation
 
 
+class RunAborted(Exception):
+    """The monitor is stopping: the run is left `running`, to be closed as abandoned."""
+
+
 @dataclass(frozen=True)
 class ArtifactFile:
     flow: str | None

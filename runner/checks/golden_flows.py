@@ -13,11 +13,12 @@ import shlex
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
-from runner.checks.base import ArtifactFile, Check, CheckResult, RunContext
+from runner.checks.base import ArtifactFile, Check, CheckResult, RunAborted, RunContext
 from runner.incidents import Observation, severity_for
 from runner.settings import PROJECT_ROOT, Settings
 
@@ -31,15 +32,21 @@ UNUSABLE_EXIT = {2: "interrupted", 3: "internal error", 4: "usage error", 5: "no
 
 def pytest_command(settings: Settings, output_dir: Path, report: Path) -> list[str]:
     command = [
-        sys.executable, "-m", "pytest", str(settings.flows_dir),
-        "-p", "runner.pytest_plugin",
+        sys.executable,
+        "-m",
+        "pytest",
+        str(settings.flows_dir),
+        "-p",
+        "runner.pytest_plugin",
         f"--goldwatch-report={report}",
         f"--output={output_dir}",
         "--screenshot=on",
         "--tracing=retain-on-failure",
         f"--reruns={settings.flows_reruns}",
-        "-q", "-p", "no:cacheprovider",
-    ]  # fmt: skip
+        "-q",
+        "-p",
+        "no:cacheprovider",
+    ]
     if settings.web_base_url:
         command.append(f"--base-url={settings.web_base_url}")
     return command
@@ -60,14 +67,36 @@ def _kill_group(process: subprocess.Popen[bytes]) -> None:
         os.killpg(process.pid, signal.SIGKILL)
 
 
+_running: set[subprocess.Popen[bytes]] = set()
+_running_lock = threading.Lock()
+_aborting = threading.Event()
+
+
+def abort_all() -> None:
+    """Kill every flows subprocess (monitor shutdown); their runs stay `running` and are
+    closed as abandoned by the next scheduler that starts."""
+    _aborting.set()
+    with _running_lock:
+        for process in _running:
+            _kill_group(process)
+
+
 def run_pytest(command: list[str], timeout: float, log: Path) -> tuple[int | None, float]:
     """Exit code (None on timeout) and seconds taken; the process group never survives."""
+    if _aborting.is_set():
+        raise RunAborted("monitor is shutting down")
     started = time.perf_counter()
     with log.open("wb") as output:
         process = subprocess.Popen(
-            command, cwd=PROJECT_ROOT, stdout=output, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True,
-        )  # fmt: skip
+            command,
+            cwd=PROJECT_ROOT,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        with _running_lock:
+            _running.add(process)
         try:
             code: int | None = process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -75,6 +104,10 @@ def run_pytest(command: list[str], timeout: float, log: Path) -> tuple[int | Non
         finally:
             _kill_group(process)
             process.wait()
+            with _running_lock:
+                _running.discard(process)
+    if _aborting.is_set():
+        raise RunAborted("monitor is shutting down")
     return code, time.perf_counter() - started
 
 
@@ -119,8 +152,9 @@ def _flow_observation(flow: dict[str, Any], settings: Settings, at: Any) -> Obse
     )
 
 
-def _run_failure(settings: Settings, at: Any, incident_type: str, message: str, error: str,
-                 log: Path) -> Observation:  # fmt: skip
+def _run_failure(
+    settings: Settings, at: Any, incident_type: str, message: str, error: str, log: Path
+) -> Observation:
     return Observation(
         subject=NAME,
         source_check=NAME,
@@ -147,15 +181,17 @@ def execute(settings: Settings, context: RunContext) -> CheckResult:
 
     if code is None:
         error = f"run killed after the {settings.flows_run_timeout_seconds}s timeout"
-        observation = _run_failure(settings, at, FLOW_FAILED, "Golden flows run timed out",
-                                   error, log_path)  # fmt: skip
+        observation = _run_failure(
+            settings, at, FLOW_FAILED, "Golden flows run timed out", error, log_path
+        )
         details["error"] = error
         return CheckResult(False, duration_ms, details, [observation], finished_at=at)
     if code in UNUSABLE_EXIT or not report_path.is_file():
         tail = log_path.read_text(errors="replace").strip().splitlines()[-3:]
         error = f"pytest {UNUSABLE_EXIT.get(code, f'exit {code}')}: " + " | ".join(tail)
-        observation = _run_failure(settings, at, MONITOR_DEGRADED, "Golden flows could not run",
-                                   error[:1000], log_path)  # fmt: skip
+        observation = _run_failure(
+            settings, at, MONITOR_DEGRADED, "Golden flows could not run", error[:1000], log_path
+        )
         details["error"] = error[:1000]
         return CheckResult(False, duration_ms, details, [observation], finished_at=at)
 

@@ -2,7 +2,6 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-03 16:25:59.767276
 """
 
 from collections.abc import Sequence

@@ -1,0 +1,5 @@
+"""`python -m runner` is the `goldwatch` command."""
+
+from runner.cli import main
+
+main()

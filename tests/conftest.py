@@ -1,0 +1,125 @@
+"""Shared fixtures: the demo target over real HTTP, an isolated monitor configuration, and
+the `goldwatch` command run as a user runs it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+import pytest
+
+from demo.server import DemoServer
+from runner.settings import PROJECT_ROOT, Settings
+
+
+@dataclass
+class DemoTarget:
+    """The demo target SaaS over HTTP, with its fault switches."""
+
+    url: str
+
+    def fault(self, name: str, **params: Any) -> None:
+        httpx.put(f"{self.url}/__demo/faults/{name}", params=params).raise_for_status()
+
+    def mend(self, name: str | None = None) -> None:
+        path = f"/__demo/faults/{name}" if name else "/__demo/faults"
+        httpx.delete(self.url + path).raise_for_status()
+
+    def mutations(self) -> list[dict[str, Any]]:
+        response = httpx.get(f"{self.url}/__demo/mutations")
+        response.raise_for_status()
+        return list(response.json()["mutations"])
+
+    def clear_mutations(self) -> None:
+        httpx.delete(f"{self.url}/__demo/mutations").raise_for_status()
+
+
+@pytest.fixture(scope="session")
+def _demo_server() -> Iterator[DemoServer]:
+    with DemoServer() as server:
+        yield server
+
+
+@pytest.fixture
+def demo_target(_demo_server: DemoServer) -> Iterator[DemoTarget]:
+    """A healthy demo target; faults switched on by the test are switched off after it."""
+    target = DemoTarget(_demo_server.url)
+    target.mend()
+    target.clear_mutations()
+    yield target
+    target.mend()
+
+
+@pytest.fixture
+def monitor_env(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, demo_target: DemoTarget
+) -> dict[str, str]:
+    """GOLDWATCH_* for a monitor watching the demo target, with its own database and files.
+
+    Set in this process's environment (for Settings()) and returned (for subprocesses).
+    """
+    env = {
+        "GOLDWATCH_DATABASE_URL": f"sqlite:///{tmp_path / 'goldwatch.db'}",
+        "GOLDWATCH_ARTIFACTS_DIR": str(tmp_path / "screenshots"),
+        "GOLDWATCH_API_BASE_URL": demo_target.url,
+        "GOLDWATCH_WEB_BASE_URL": demo_target.url,
+        # Failures should be found fast in tests; production keeps the longer default.
+        "GOLDWATCH_FLOW_TIMEOUT_SECONDS": "3",
+        "GOLDWATCH_PUBLIC_URL": "http://127.0.0.1:8000",
+    }
+    for name in list(os.environ):
+        if name.startswith("GOLDWATCH_"):
+            monkeypatch.delenv(name)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(tmp_path)  # no stray .env or goldwatch.db from the checkout
+    return env
+
+
+@pytest.fixture
+def settings(monitor_env: dict[str, str]) -> Settings:
+    return Settings()
+
+
+@dataclass
+class CommandResult:
+    code: int
+    stdout: str
+    stderr: str
+
+
+def run_goldwatch(
+    *args: str,
+    env: dict[str, str] | None = None,
+    input_text: str | None = None,
+    timeout: float = 300,
+) -> CommandResult:
+    """`goldwatch ARGS...` in a subprocess, as a user types it."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("GOLDWATCH_")}
+    full_env.update(env or {})
+    completed = subprocess.run(
+        [sys.executable, "-m", "runner", *args],
+        env=full_env,
+        input=input_text,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=Path(full_env.get("GOLDWATCH_ARTIFACTS_DIR", PROJECT_ROOT)).parent,
+    )
+    return CommandResult(completed.returncode, completed.stdout, completed.stderr)
+
+
+def chromium_processes() -> list[psutil.Process]:
+    found = []
+    for process in psutil.process_iter(["name", "cmdline"]):
+        cmdline = " ".join(process.info.get("cmdline") or [])
+        if "chrom" in (process.info.get("name") or "") or "/chromium" in cmdline:
+            found.append(process)
+    return found
