@@ -34,7 +34,9 @@ def main() -> None:
     text = text.replace("Revises: \n", "Revises:\n")
     target.write_text(text)
     ruff = Path(sys.executable).with_name("ruff")
-    subprocess.run([str(ruff), "check", "--fix", "-q", str(target)], check=False)
+    subprocess.run(
+        [str(ruff), "check", "--fix", "-q", str(target)], check=False, capture_output=True
+    )
     subprocess.run([str(ruff), "format", "-q", str(target)], check=True)
     print(f"wrote {target}")
 
