@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
+from runner.alerting import Alerting, build_channels
 from runner.checks.base import Check
 from runner.checks.registry import build_checks, select_checks
 from runner.db import get_engine, upgrade
@@ -22,25 +23,44 @@ class Runtime:
     checks: dict[str, Check]
     pipeline: Pipeline
     flush_timeout_seconds: float = field(default=30.0)
+    alerting: Alerting | None = None
 
     @classmethod
     def start(cls, settings: Settings) -> Runtime:
-        """Migrate the database and validate checks; ConfigError names what is wrong."""
+        """Validate checks and alert channels, migrate the database; ConfigError names what
+        is wrong."""
         checks = build_checks(settings)
+        channels = build_channels(settings)
         upgrade(settings.database_url)
         engine = get_engine(settings.database_url)
-        pipeline = Pipeline(settings=settings, engine=engine)
-        return cls(settings, engine, checks, pipeline)
+        alerting = Alerting.start(settings, engine, channels=channels)
+        pipeline = Pipeline(
+            settings=settings,
+            engine=engine,
+            on_change=alerting.planner,
+            notify=alerting.deliver,
+        )
+        return cls(settings, engine, checks, pipeline, alerting=alerting)
 
     def select(self, name: str) -> list[Check]:
         return select_checks(self.settings, name)
 
     def periodic_jobs(self) -> dict[str, tuple[float, Callable[[], object]]]:
         """Housekeeping the scheduler runs besides the checks: id -> (seconds, function)."""
-        return {}
+        if self.alerting is None:
+            return {}
+        return {
+            "deliver_alerts": (
+                self.settings.alert_dispatch_interval_seconds,
+                self.alerting.deliver,
+            )
+        }
 
     def flush_alerts(self) -> None:
-        """Deliver what the runs queued, within a bounded wait."""
+        """Deliver what the runs queued, within a bounded wait; what is left stays queued with
+        its last error (logged) for the scheduler or the next run."""
+        if self.alerting is not None:
+            self.alerting.dispatcher.flush(self.flush_timeout_seconds)
 
     @staticmethod
     def describe(outcome: RunOutcome) -> str:

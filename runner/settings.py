@@ -95,6 +95,18 @@ class Settings(BaseSettings):
     alert_throttle_seconds: int = Field(
         3600, ge=0, description="At most one raise/reminder per incident in this many seconds"
     )
+    webhook_timeout_seconds: float = Field(
+        10.0, gt=0, description="Timeout of one webhook POST (connect and response)"
+    )
+    alert_retry_base_seconds: float = Field(
+        15.0, gt=0, description="First retry delay of a failed alert delivery; doubles per try"
+    )
+    alert_retry_max_seconds: float = Field(
+        600.0, gt=0, description="Longest delay between two delivery attempts of one alert"
+    )
+    alert_dispatch_interval_seconds: float = Field(
+        5.0, gt=0, description="How often the scheduler delivers queued alerts"
+    )
     artifacts_dir: Path = Field(Path("screenshots"), description="Where run artifacts are kept")
     chromium_path: str = Field("", description="Chromium or Chrome binary; empty: auto-detect")
     public_url: str = Field(
@@ -104,6 +116,18 @@ class Settings(BaseSettings):
         "", description="Secret for sessions and CSRF tokens; empty: generated per database"
     )
     config: Path | None = Field(None, description="Optional TOML file of extra HTTP checks")
+    session_lifetime_hours: int = Field(
+        12, ge=1, le=24 * 30, description="A dashboard login lasts this long"
+    )
+    login_max_failures_per_account: int = Field(
+        5, ge=1, description="Failed logins per account within the window before it is throttled"
+    )
+    login_max_failures_per_address: int = Field(
+        20, ge=1, description="Failed logins per client address within the window before throttling"
+    )
+    login_throttle_window_seconds: int = Field(
+        900, ge=1, description="Window in which failed logins are counted"
+    )
 
     @field_validator("flows_allow_mutations", "alert_to", mode="before")
     @classmethod

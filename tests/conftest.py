@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,10 +117,18 @@ def run_goldwatch(
     return CommandResult(completed.returncode, completed.stdout, completed.stderr)
 
 
-def chromium_processes() -> list[psutil.Process]:
-    found = []
-    for process in psutil.process_iter(["name", "cmdline"]):
-        cmdline = " ".join(process.info.get("cmdline") or [])
-        if "chrom" in (process.info.get("name") or "") or "/chromium" in cmdline:
-            found.append(process)
-    return found
+def chromium_processes(settle_seconds: float = 5.0) -> list[psutil.Process]:
+    """Live Chromium processes, after giving exiting ones a moment to go (zombies don't count:
+    they have exited and only wait for their parent to reap them)."""
+    deadline = time.monotonic() + settle_seconds
+    while True:
+        found = []
+        for process in psutil.process_iter(["name", "cmdline", "status"]):
+            if process.info.get("status") == psutil.STATUS_ZOMBIE:
+                continue
+            cmdline = " ".join(process.info.get("cmdline") or [])
+            if "chrom" in (process.info.get("name") or "") or "/chromium" in cmdline:
+                found.append(process)
+        if not found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.1)
