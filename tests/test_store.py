@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 
 from runner.checks.base import CheckResult
 from runner.db import make_engine, read_session, upgrade, write_session
@@ -52,7 +52,7 @@ def db_url(tmp_path: Path) -> str:
 
 def incidents(engine: Engine) -> list[Incident]:
     with read_session(engine) as session:
-        return list(session.exec(select(Incident).order_by(Incident.id)).all())
+        return list(session.exec(select(Incident).order_by(col(Incident.id))).all())
 
 
 def test_run_incident_and_audit_are_recorded_together(db_url: str) -> None:
@@ -68,7 +68,7 @@ def test_run_incident_and_audit_are_recorded_together(db_url: str) -> None:
     (incident,) = incidents(engine)
     assert incident.resolved_at == T0 + timedelta(minutes=3)
     with read_session(engine) as session:
-        events = [a.event for a in session.exec(select(AuditLog).order_by(AuditLog.id)).all()]
+        events = [a.event for a in session.exec(select(AuditLog).order_by(col(AuditLog.id))).all()]
         runs = session.exec(select(JobRun)).all()
     assert events == ["INCIDENT_RAISED", "INCIDENT_RESOLVED"]
     assert [r.status for r in runs] == ["failed"] * 3 + ["success"]

@@ -54,7 +54,7 @@ def pytest_command(settings: Settings, output_dir: Path, report: Path) -> list[s
 
 def reproduce_command(settings: Settings, nodeid: str | None = None) -> str:
     """What a developer types to run the same flow locally."""
-    target = nodeid or "flows/"
+    target = nodeid.split("::")[0] if nodeid else "flows/"
     parts = ["pytest", target]
     if settings.web_base_url:
         parts.append(f"--base-url={settings.web_base_url}")
