@@ -21,7 +21,7 @@ from sqlmodel import col, func, select
 from runner.checks import golden_flows
 from runner.checks.base import Check
 from runner.db import read_session
-from runner.lease import Lease
+from runner.lease import make_lock
 from runner.models import JobRun, utcnow
 from runner.retention import prune
 from runner.runtime import Runtime
@@ -104,7 +104,7 @@ async def run_scheduler(
 ) -> None:
     """Lead while holding the lease, wait as standby otherwise, until `stop` is set."""
     ttl = timedelta(seconds=runtime.settings.scheduler_lease_seconds)
-    lease = Lease(runtime.engine, ttl)
+    lease = make_lock(runtime.engine, ttl)
     beat = ttl.total_seconds() / 3
     scheduler: AsyncIOScheduler | None = None
     announced_standby = False

@@ -30,11 +30,13 @@ class Settings(BaseSettings):
 
     database_url: str = Field("sqlite:///goldwatch.db", description="SQLAlchemy URL of the store")
     api_base_url: str = Field(
-        "", description="Base URL of the product's API; empty: the embedded demo target"
+        "", description="Base URL of the product's API, checked by api_health"
     )
     api_health_path: str = Field("/api/health", description="Path of the API health endpoint")
     web_base_url: str = Field(
-        "", description="Base URL of the product's web app; empty: the embedded demo target"
+        "",
+        description="Base URL of the web app, for web_health and the golden flows "
+        "(`pytest flows/` starts the demo target when empty)",
     )
     web_health_path: str = Field("/", description="Path of the web health check")
     health_interval_seconds: int = Field(
@@ -177,3 +179,35 @@ def load_settings() -> Settings:
 @functools.cache
 def get_settings() -> Settings:
     return load_settings()
+
+
+def _shown_default(value: object) -> str:
+    if isinstance(value, list):
+        return ",".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return ",".join(f"{k}={v}" for k, v in value.items())
+    if isinstance(value, Path) and value.is_absolute():
+        try:
+            return str(value.relative_to(PROJECT_ROOT))
+        except ValueError:
+            return str(value)
+    if value is None:
+        return ""
+    return str(value.value if isinstance(value, StrEnum) else value)
+
+
+def settings_table() -> str:
+    """The README's settings table, generated from this class so the two cannot drift."""
+    rows = ["| Variable | Default | Meaning |", "|---|---|---|"]
+    for name, field in Settings.model_fields.items():
+        default = field.get_default(call_default_factory=True)
+        shown = _shown_default(default).replace("|", "\\|")
+        rows.append(
+            f"| `GOLDWATCH_{name.upper()}` | {f'`{shown}`' if shown else ''} "
+            f"| {field.description} |"
+        )
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(settings_table())

@@ -33,6 +33,7 @@ from runner.incidents import (
 from runner.models import Artifact, AuditLog, Incident, JobRun, SubjectStreak, utcnow
 
 ABANDONED = "abandoned: monitor restarted"
+RECORD_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -86,8 +87,11 @@ def _load_incidents(
 ) -> dict[int, Incident]:
     subjects = {o.subject for o in observations}
     fingerprints = {o.fingerprint for o in observations if not o.ok}
+    # FOR UPDATE: on PostgreSQL two writers updating one incident wait for each other
+    # (SQLite's BEGIN IMMEDIATE already serializes writers; it has no row locks).
     open_rows = session.exec(
-        select(Incident).where(
+        select(Incident)
+        .where(
             col(Incident.resolved_at).is_(None),
             or_(
                 col(Incident.subject).in_(subjects),
@@ -95,12 +99,15 @@ def _load_incidents(
                 col(Incident.suppressed_by).is_not(None),
             ),
         )
+        .with_for_update()
     ).all()
     recent = session.exec(
-        select(Incident).where(
+        select(Incident)
+        .where(
             col(Incident.fingerprint).in_(fingerprints),
             col(Incident.resolved_at) >= now - policy.dedupe_window,
         )
+        .with_for_update()
     ).all()
     return {row.id: row for row in [*open_rows, *recent] if row.id is not None}
 
@@ -236,9 +243,9 @@ def _record_once(
         observations = [_with_artifacts(o, artifact_ids) for o in result.observations]
         incidents = _load_incidents(session, observations, policy, finished)
         streak_rows = session.exec(
-            select(SubjectStreak).where(
-                col(SubjectStreak.subject).in_({o.subject for o in observations})
-            )
+            select(SubjectStreak)
+            .where(col(SubjectStreak.subject).in_({o.subject for o in observations}))
+            .with_for_update()
         ).all()
         streaks = {s.subject: Streak(s.failures, s.successes) for s in streak_rows}
         states = [_state(i) for i in incidents.values()]
@@ -263,12 +270,15 @@ def record_result(
     policy: Policy,
     on_change: OnChange | None = None,
 ) -> RunOutcome:
-    """Record a finished run and apply its decisions; retried once if another writer raced
-    us to the same open incident (the unique index refused our insert)."""
-    try:
-        return _record_once(engine, run_id, result, policy, on_change)
-    except IntegrityError:
-        return _record_once(engine, run_id, result, policy, on_change)
+    """Record a finished run and apply its decisions. When another writer raced us to the
+    same new incident or streak row (a unique index refused our insert), the transaction is
+    rolled back and decided again on what that writer committed."""
+    for _ in range(RECORD_ATTEMPTS - 1):
+        try:
+            return _record_once(engine, run_id, result, policy, on_change)
+        except IntegrityError:
+            continue
+    return _record_once(engine, run_id, result, policy, on_change)
 
 
 def reap_abandoned_runs(engine: Engine, now: datetime) -> int:

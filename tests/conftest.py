@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,9 +15,12 @@ from typing import Any
 
 import httpx
 import psutil
+import psycopg
 import pytest
+from sqlalchemy.engine import make_url
 
 from demo.server import DemoServer
+from runner.db import get_engine, upgrade
 from runner.settings import PROJECT_ROOT, Settings
 
 
@@ -58,16 +62,85 @@ def demo_target(_demo_server: DemoServer) -> Iterator[DemoTarget]:
     target.mend()
 
 
+POSTGRES_ENV = "GOLDWATCH_TEST_POSTGRES_URL"
+
+
+def _admin(url: str) -> psycopg.Connection[tuple[object, ...]]:
+    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    return psycopg.connect(dsn, autocommit=True)
+
+
+@pytest.fixture(scope="session")
+def _postgres_template() -> Iterator[str | None]:
+    """With GOLDWATCH_TEST_POSTGRES_URL set: a migrated template database for this session."""
+    admin_url = os.environ.get(POSTGRES_ENV, "")
+    if not admin_url:
+        yield None
+        return
+    name = f"goldwatch_test_{os.getpid()}_tpl"
+    with _admin(admin_url) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    upgrade(url)
+    get_engine.cache_clear()
+    try:
+        yield url
+    finally:
+        with _admin(admin_url) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def postgres_url(_postgres_template: str | None) -> Iterator[str]:
+    """A throwaway PostgreSQL database with the schema; skipped without a server."""
+    if _postgres_template is None:
+        pytest.skip(f"{POSTGRES_ENV} is not set")
+    admin_url = os.environ[POSTGRES_ENV]
+    template = make_url(_postgres_template).database
+    name = f"goldwatch_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    with _admin(admin_url) as admin:
+        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        get_engine(url).dispose()
+        with _admin(admin_url) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each database Goldwatch supports (PostgreSQL only when a test server is configured)."""
+    if request.param == "postgres":
+        return str(request.getfixturevalue("postgres_url"))
+    url = f"sqlite:///{tmp_path / 'goldwatch.db'}"
+    upgrade(url)
+    return url
+
+
+@pytest.fixture
+def monitor_database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """SQLite by default; the suite's PostgreSQL leg sets GOLDWATCH_TEST_DATABASE=postgres."""
+    if os.environ.get("GOLDWATCH_TEST_DATABASE") == "postgres":
+        return str(request.getfixturevalue("postgres_url"))
+    return f"sqlite:///{tmp_path / 'goldwatch.db'}"
+
+
 @pytest.fixture
 def monitor_env(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, demo_target: DemoTarget
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    demo_target: DemoTarget,
+    monitor_database: str,
 ) -> dict[str, str]:
     """GOLDWATCH_* for a monitor watching the demo target, with its own database and files.
 
     Set in this process's environment (for Settings()) and returned (for subprocesses).
     """
     env = {
-        "GOLDWATCH_DATABASE_URL": f"sqlite:///{tmp_path / 'goldwatch.db'}",
+        "GOLDWATCH_DATABASE_URL": monitor_database,
         "GOLDWATCH_ARTIFACTS_DIR": str(tmp_path / "screenshots"),
         "GOLDWATCH_API_BASE_URL": demo_target.url,
         "GOLDWATCH_WEB_BASE_URL": demo_target.url,

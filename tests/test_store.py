@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
@@ -13,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from runner.checks.base import CheckResult
-from runner.db import make_engine, read_session, upgrade, write_session
+from runner.db import make_engine, read_session, write_session
 from runner.incidents import Observation, Policy
 from runner.models import AuditLog, Incident, JobRun
 from runner.store import ABANDONED, reap_abandoned_runs, record_result, start_run
@@ -41,13 +40,6 @@ def api_result(ok: bool, at: datetime) -> CheckResult:
 def record(engine: Engine, ok: bool, at: datetime) -> None:
     run_id = start_run(engine, "check_api_health", "manual", at)
     record_result(engine, run_id, api_result(ok, at), Policy())
-
-
-@pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'goldwatch.db'}"
-    upgrade(url)
-    return url
 
 
 def incidents(engine: Engine) -> list[Incident]:
