@@ -58,16 +58,31 @@ def base_url(pytestconfig: pytest.Config, goldwatch_settings: Settings) -> Itera
 
 
 @pytest.fixture(scope="session")
+def connect_options(goldwatch_settings: Settings) -> dict[str, Any] | None:
+    """A Playwright server to use instead of a local Chromium (GOLDWATCH_BROWSER_WS_ENDPOINT)."""
+    endpoint = goldwatch_settings.browser_ws_endpoint
+    if not endpoint:
+        return None
+    return {"ws_endpoint": endpoint, "timeout": goldwatch_settings.flow_timeout_seconds * 1000}
+
+
+@pytest.fixture(scope="session")
 def browser_type_launch_args(
     browser_type_launch_args: dict[str, Any], goldwatch_settings: Settings
 ) -> dict[str, Any]:
-    try:
-        chromium = resolve_chromium(goldwatch_settings.chromium_path or None)
-    except ChromiumNotFound as error:
-        raise pytest.UsageError(f"goldwatch: {error}") from None
+    configured = goldwatch_settings.chromium_path
+    if goldwatch_settings.browser_ws_endpoint:
+        if not configured:
+            return browser_type_launch_args  # the browser server picks its own Chromium
+        chromium = configured  # a path on the browser server, not here
+    else:
+        try:
+            chromium = str(resolve_chromium(configured or None))
+        except ChromiumNotFound as error:
+            raise pytest.UsageError(f"goldwatch: {error}") from None
     return {
         **browser_type_launch_args,
-        "executable_path": str(chromium),
+        "executable_path": chromium,
         "args": [*browser_type_launch_args.get("args", []), *CHROMIUM_ARGS],
     }
 

@@ -110,7 +110,16 @@ class Settings(BaseSettings):
         5.0, gt=0, description="How often the scheduler delivers queued alerts"
     )
     artifacts_dir: Path = Field(Path("screenshots"), description="Where run artifacts are kept")
-    chromium_path: str = Field("", description="Chromium or Chrome binary; empty: auto-detect")
+    chromium_path: str = Field(
+        "",
+        description="Chromium or Chrome binary; empty: auto-detect. With a browser endpoint: "
+        "the binary on the browser server (which must run with --unsafe)",
+    )
+    browser_ws_endpoint: str = Field(
+        "",
+        description="ws:// URL of a Playwright server (`playwright run-server`) the flows "
+        "use instead of a local Chromium",
+    )
     public_url: str = Field(
         "http://127.0.0.1:8000", description="Public URL of the dashboard, used in alert links"
     )

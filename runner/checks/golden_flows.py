@@ -11,12 +11,14 @@ import json
 import os
 import shlex
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from runner.checks.base import ArtifactFile, Check, CheckResult, RunAborted, RunContext
 from runner.incidents import Observation, severity_for
@@ -60,6 +62,20 @@ def reproduce_command(settings: Settings, nodeid: str | None = None) -> str:
         parts.append(f"--base-url={settings.web_base_url}")
     parts += ["--headed", "--tracing=retain-on-failure"]
     return shlex.join(parts)
+
+
+def browser_endpoint_error(endpoint: str, timeout: float = 3.0) -> str | None:
+    """Why the Playwright server at `endpoint` cannot be reached, or None when it answers."""
+    if not endpoint:
+        return None
+    parts = urlsplit(endpoint)
+    default_port = 443 if parts.scheme == "wss" else 80
+    try:
+        with socket.create_connection((parts.hostname or "", parts.port or default_port), timeout):
+            return None
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        return f"browser endpoint unreachable: {endpoint} ({reason.lower()})"
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:
@@ -153,7 +169,13 @@ def _flow_observation(flow: dict[str, Any], settings: Settings, at: Any) -> Obse
 
 
 def _run_failure(
-    settings: Settings, at: Any, incident_type: str, message: str, error: str, log: Path
+    settings: Settings,
+    at: Any,
+    incident_type: str,
+    message: str,
+    error: str,
+    log: Path,
+    cause: str = "",
 ) -> Observation:
     return Observation(
         subject=NAME,
@@ -161,7 +183,7 @@ def _run_failure(
         ok=False,
         at=at,
         type=incident_type,
-        fingerprint=f"{incident_type}:{NAME}",
+        fingerprint=f"{incident_type}:{NAME}" + (f":{cause}" if cause else ""),
         message=message,
         severity=severity_for(incident_type, None, settings.severity_overrides),
         details={"error": error, "log": str(log), "reproduce": reproduce_command(settings)},
@@ -174,10 +196,25 @@ def execute(settings: Settings, context: RunContext) -> CheckResult:
     report_path = output_dir / "report.json"
     log_path = output_dir / "pytest.log"
     command = pytest_command(settings, output_dir / "flows", report_path)
+    details: dict[str, Any] = {"command": shlex.join(command), "exit_code": None, "flows": []}
+    unreachable = browser_endpoint_error(settings.browser_ws_endpoint)
+    if unreachable:
+        at = context.now()
+        details["error"] = unreachable
+        observation = _run_failure(
+            settings,
+            at,
+            MONITOR_DEGRADED,
+            "Browser endpoint unreachable",
+            unreachable,
+            log_path,
+            cause="browser_endpoint",
+        )
+        return CheckResult(False, 0, details, [observation], finished_at=at)
     code, seconds = run_pytest(command, settings.flows_run_timeout_seconds, log_path)
     at = context.now()
     duration_ms = int(seconds * 1000)
-    details: dict[str, Any] = {"command": shlex.join(command), "exit_code": code, "flows": []}
+    details["exit_code"] = code
 
     if code is None:
         error = f"run killed after the {settings.flows_run_timeout_seconds}s timeout"
