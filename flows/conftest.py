@@ -63,7 +63,7 @@ def connect_options(goldwatch_settings: Settings) -> dict[str, Any] | None:
     endpoint = goldwatch_settings.browser_ws_endpoint
     if not endpoint:
         return None
-    return {"ws_endpoint": endpoint, "timeout": goldwatch_settings.flow_timeout_seconds * 1000}
+    return {"endpoint": endpoint, "timeout": goldwatch_settings.flow_timeout_seconds * 1000}
 
 
 @pytest.fixture(scope="session")
@@ -74,12 +74,17 @@ def browser_type_launch_args(
     if goldwatch_settings.browser_ws_endpoint:
         if not configured:
             return browser_type_launch_args  # the browser server picks its own Chromium
-        chromium = configured  # a path on the browser server, not here
-    else:
-        try:
-            chromium = str(resolve_chromium(configured or None))
-        except ChromiumNotFound as error:
-            raise pytest.UsageError(f"goldwatch: {error}") from None
+        # Sent to the server as JSON in its launch-options header, which reads camelCase;
+        # the path is the server's binary, not one here.
+        return {
+            **browser_type_launch_args,
+            "executablePath": configured,
+            "args": [*browser_type_launch_args.get("args", []), *CHROMIUM_ARGS],
+        }
+    try:
+        chromium = str(resolve_chromium(configured or None))
+    except ChromiumNotFound as error:
+        raise pytest.UsageError(f"goldwatch: {error}") from None
     return {
         **browser_type_launch_args,
         "executable_path": chromium,

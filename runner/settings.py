@@ -190,19 +190,34 @@ def get_settings() -> Settings:
     return load_settings()
 
 
-def _shown_default(value: object) -> str:
+def as_environment(settings: Settings) -> dict[str, str]:
+    """The settings as GOLDWATCH_* variables, for a subprocess that must see exactly these
+    (not whatever its own working directory's .env would say)."""
+    env: dict[str, str] = {}
+    for name in Settings.model_fields:
+        value = getattr(settings, name)
+        if isinstance(value, Path):
+            value = value.absolute()  # the subprocess may run elsewhere
+        if value is not None:
+            env[f"GOLDWATCH_{name.upper()}"] = _as_text(value)
+    return env
+
+
+def _as_text(value: object) -> str:
     if isinstance(value, list):
         return ",".join(str(v) for v in value)
     if isinstance(value, dict):
         return ",".join(f"{k}={v}" for k, v in value.items())
+    return str(value.value if isinstance(value, StrEnum) else value)
+
+
+def _shown_default(value: object) -> str:
     if isinstance(value, Path) and value.is_absolute():
         try:
             return str(value.relative_to(PROJECT_ROOT))
         except ValueError:
             return str(value)
-    if value is None:
-        return ""
-    return str(value.value if isinstance(value, StrEnum) else value)
+    return "" if value is None else _as_text(value)
 
 
 def settings_table() -> str:

@@ -120,10 +120,10 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return url
 
 
-@pytest.fixture
+@pytest.fixture(params=["sqlite", "postgres"])
 def monitor_database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """SQLite by default; the suite's PostgreSQL leg sets GOLDWATCH_TEST_DATABASE=postgres."""
-    if os.environ.get("GOLDWATCH_TEST_DATABASE") == "postgres":
+    """Every test of the monitor runs on SQLite, and on PostgreSQL when one is configured."""
+    if request.param == "postgres":
         return str(request.getfixturevalue("postgres_url"))
     return f"sqlite:///{tmp_path / 'goldwatch.db'}"
 
@@ -160,6 +160,23 @@ def monitor_env(
 @pytest.fixture
 def settings(monitor_env: dict[str, str]) -> Settings:
     return Settings()
+
+
+@pytest.fixture
+def flow_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, demo_target: DemoTarget
+) -> Settings:
+    """Settings for tests of the flows and checks alone, which never touch the database."""
+    for name in list(os.environ):
+        if name.startswith("GOLDWATCH_"):
+            monkeypatch.delenv(name)
+    return Settings(
+        database_url=f"sqlite:///{tmp_path / 'unused.db'}",
+        artifacts_dir=tmp_path / "screenshots",
+        api_base_url=demo_target.url,
+        web_base_url=demo_target.url,
+        flow_timeout_seconds=3,
+    )
 
 
 @dataclass

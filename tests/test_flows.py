@@ -33,8 +33,8 @@ def outcomes(result: CheckResult) -> dict[str, tuple[str, str | None]]:
 
 
 @pytest.fixture
-def fast_settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"flows_reruns": 0})
+def fast_settings(flow_settings: Settings) -> Settings:
+    return flow_settings.model_copy(update={"flows_reruns": 0})
 
 
 def test_all_flows_pass_read_only_and_leave_no_browser(

@@ -85,12 +85,12 @@ def test_health_status_in_json_must_be_ok(odd_target: str) -> None:
 
 
 def test_built_in_checks_produce_stable_messages(
-    settings: Settings, demo_target: DemoTarget
+    flow_settings: Settings, demo_target: DemoTarget
 ) -> None:
     context = RunContext(run_id=1, now=utcnow)
     demo_target.fault("api_down")
-    api = api_health.build(settings).execute(context)
-    web = web_health.build(settings).execute(context)
+    api = api_health.build(flow_settings).execute(context)
+    web = web_health.build(flow_settings).execute(context)
     assert (api.ok, web.ok) == (False, True)
     (observation,) = api.observations
     assert observation.message == f"API health check failing: GET {demo_target.url}/api/health"

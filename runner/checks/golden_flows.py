@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 from runner.checks.base import ArtifactFile, Check, CheckResult, RunAborted, RunContext
 from runner.incidents import Observation, severity_for
-from runner.settings import PROJECT_ROOT, Settings
+from runner.settings import PROJECT_ROOT, Settings, as_environment
 
 NAME = "golden_flows"
 JOB = "check_golden_flows"
@@ -97,7 +97,9 @@ def abort_all() -> None:
             _kill_group(process)
 
 
-def run_pytest(command: list[str], timeout: float, log: Path) -> tuple[int | None, float]:
+def run_pytest(
+    command: list[str], timeout: float, log: Path, env: dict[str, str]
+) -> tuple[int | None, float]:
     """Exit code (None on timeout) and seconds taken; the process group never survives."""
     if _aborting.is_set():
         raise RunAborted("monitor is shutting down")
@@ -110,6 +112,7 @@ def run_pytest(command: list[str], timeout: float, log: Path) -> tuple[int | Non
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
+            env=env,
         )
         with _running_lock:
             _running.add(process)
@@ -211,7 +214,9 @@ def execute(settings: Settings, context: RunContext) -> CheckResult:
             cause="browser_endpoint",
         )
         return CheckResult(False, 0, details, [observation], finished_at=at)
-    code, seconds = run_pytest(command, settings.flows_run_timeout_seconds, log_path)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GOLDWATCH_")}
+    env.update(as_environment(settings))
+    code, seconds = run_pytest(command, settings.flows_run_timeout_seconds, log_path, env)
     at = context.now()
     duration_ms = int(seconds * 1000)
     details["exit_code"] = code
