@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import re
+import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -102,8 +103,9 @@ def headline(ctx: AlertContext) -> str:
             f"Resolved: {incident.message}. It lasted {lasted} ({since} until "
             f"{when(resolved)}), {_runs(incident.occurrences)}."
         )
-    age = duration((ctx.now - incident.first_seen_at).total_seconds())
-    line = f"{incident.message}, {since} ({age} ago), {_runs(incident.occurrences)}."
+    seconds = (ctx.now - incident.first_seen_at).total_seconds()
+    age = "just now" if seconds < 60 else f"{duration(seconds)} ago"
+    line = f"{incident.message}, {since} ({age}), {_runs(incident.occurrences)}."
     if ctx.event == "reminder":
         line = "Still failing: " + line
     if incident.resolved_at is not None:
@@ -195,20 +197,26 @@ def sections(ctx: AlertContext) -> list[Section]:
                 ],
             )
         )
-    links = [("Incident", incident_url(ctx.public_url, incident.id))]
     if ctx.screenshot_artifact_id is not None:
-        links.append(("Screenshot", artifact_url(ctx.public_url, ctx.screenshot_artifact_id)))
-    found.append(("Links", links))
+        shot = artifact_url(ctx.public_url, ctx.screenshot_artifact_id)
+        found.append(("Evidence", [("Screenshot", shot)]))
     return found
 
 
 def reproduce(ctx: AlertContext) -> str | None:
-    value = ctx.incident.details.get("reproduce")
-    return str(value) if value else None
+    """The check's own command (a flow's pytest line), or curl for an HTTP endpoint."""
+    details = ctx.incident.details
+    if details.get("reproduce"):
+        return str(details["reproduce"])
+    method, _, url = str(details.get("endpoint") or "").partition(" ")
+    if method == "GET" and url.startswith(("http://", "https://")):
+        return f"curl -sS -i --max-time 30 {shlex.quote(url)}"
+    return None
 
 
 def render_text(ctx: AlertContext) -> str:
-    lines = [headline(ctx), ""]
+    url = incident_url(ctx.public_url, ctx.incident.id)
+    lines = [headline(ctx), "", f"Incident #{ctx.incident.id}: {url}", ""]
     for title, rows in sections(ctx):
         lines.append(title)
         width = max(len(label) for label, _ in rows) + 1
@@ -220,6 +228,14 @@ def render_text(ctx: AlertContext) -> str:
         lines += ["The failure screenshot is attached.", ""]
     lines.append("-- Goldwatch synthetic monitoring")
     return "\n".join(lines)
+
+
+def _html_value(value: str, public_url: str) -> str:
+    """Escaped; a link to our own dashboard or API becomes a link (product text never does)."""
+    ours = value.startswith(public_url.rstrip("/") + "/")
+    if ours and re.fullmatch(r"https?://[^\s\"'<>]+", value):
+        return f'<a href="{html.escape(value)}">{html.escape(value)}</a>'
+    return html.escape(value)
 
 
 def render_html(ctx: AlertContext) -> str:
@@ -237,13 +253,11 @@ def render_html(ctx: AlertContext) -> str:
         f'<p><a href="{e(url)}" style="font-weight:bold">Open incident #{ctx.incident.id}</a></p>',
     ]
     for title, rows in sections(ctx):
-        if title == "Links":
-            continue
         parts.append(f'<h3 style="margin:16px 0 4px;font-size:14px">{e(title)}</h3>')
         parts.append('<table cellpadding="3" style="border-collapse:collapse;font-size:13px">')
         parts += [
             f'<tr><td style="color:#475467;vertical-align:top">{e(label)}</td>'
-            f"<td>{e(value)}</td></tr>"
+            f"<td>{_html_value(value, ctx.public_url)}</td></tr>"
             for label, value in rows
         ]
         parts.append("</table>")

@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
+import socket
+import ssl
 from collections.abc import Coroutine
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
@@ -61,24 +63,51 @@ def run_coroutine(coroutine: Coroutine[Any, Any, T]) -> T:
         return pool.submit(asyncio.run, coroutine).result()
 
 
-def classify(error: Exception) -> AlertError:
+def _causes(error: BaseException) -> list[BaseException]:
+    chain: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
+
+
+def _reason(error: BaseException) -> str:
+    for cause in _causes(error):
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(cause, socket.gaierror):
+            return f"DNS lookup failed ({cause})"
+        if isinstance(cause, ssl.SSLError):
+            return f"TLS failed ({cause})"
+    return str(error) or type(error).__name__
+
+
+def classify(error: Exception, server: str) -> AlertError:
     """An aiosmtplib (or socket) error as a transient or permanent AlertError."""
     if isinstance(error, aiosmtplib.SMTPRecipientsRefused):
         refused = "; ".join(f"{r.recipient}: {r.code} {r.message}" for r in error.recipients)
         permanent = any(r.code >= 500 for r in error.recipients)
         return AlertError(f"SMTP recipients refused: {refused}", permanent=permanent)
     if isinstance(error, aiosmtplib.SMTPAuthenticationError):
-        return AlertError(f"SMTP login rejected: {error.code} {error.message}")
+        return AlertError(f"SMTP login rejected by {server}: {error.code} {error.message}")
     if isinstance(error, aiosmtplib.SMTPResponseException):
-        what = type(error).__name__.removeprefix("SMTP")
-        return AlertError(f"SMTP {what}: {error.code} {error.message}", permanent=error.code >= 500)
+        what = type(error).__name__.removeprefix("SMTP").removesuffix("Error") or "reply"
+        return AlertError(
+            f"SMTP {what} refused by {server}: {error.code} {error.message}",
+            permanent=error.code >= 500,
+        )
+    if isinstance(error, aiosmtplib.SMTPConnectTimeoutError):
+        return AlertError(f"SMTP server {server} timed out while connecting")
+    if isinstance(error, aiosmtplib.SMTPConnectError):
+        return AlertError(f"cannot connect to SMTP server {server}: {_reason(error)}")
+    if isinstance(error, aiosmtplib.SMTPServerDisconnected):
+        return AlertError(f"SMTP server {server} disconnected mid-conversation: {_reason(error)}")
     if isinstance(error, aiosmtplib.SMTPTimeoutError | TimeoutError):
-        return AlertError(f"SMTP timed out: {error}".rstrip(": "))
+        return AlertError(f"SMTP server {server} timed out waiting for a reply")
     if isinstance(error, aiosmtplib.SMTPNotSupported):
-        return AlertError(f"SMTP server does not support what the settings require: {error}")
-    if isinstance(error, aiosmtplib.SMTPException | OSError):
-        return AlertError(f"SMTP {type(error).__name__}: {error}")
-    return AlertError(f"SMTP {type(error).__name__}: {error}")
+        return AlertError(f"SMTP server {server} does not support what the settings ask: {error}")
+    return AlertError(f"SMTP error with {server}: {type(error).__name__}: {_reason(error)}")
 
 
 class EmailChannel(Channel):
@@ -182,7 +211,7 @@ class EmailChannel(Channel):
         try:
             refused = run_coroutine(self._deliver(email))
         except Exception as error:
-            raise classify(error) from error
+            raise classify(error, f"{self.host}:{self.port}") from error
         if refused:  # some recipients took it: delivered, but say who did not
             log.warning(
                 "email for incident #%s refused for %s",

@@ -7,7 +7,9 @@ Planner (`Planner.__call__` is the store's `on_change`), per incident:
 - reminder for an `updated` change (it failed again) once the window has passed since the last
   raised/reminder row of the current episode;
 - resolved exactly once per episode, and only if that episode's raise or reminder was planned;
-- nothing while the incident is suppressed by an open api_down.
+- nothing while the incident is suppressed by an open api_down. When the api_down resolves,
+  the incidents it explained are unsuppressed but say nothing yet: most recover at their next
+  run. One that fails again (its next `updated` change) outlived the outage and is raised then.
 
 Dispatcher: claims a due row with one conditional UPDATE (pending and due, or a `sending` row
 whose claim expired -> sending), sends it outside any transaction, then records sent (and the
@@ -44,7 +46,8 @@ Clock = Callable[[], datetime]
 
 ALERTING = ("raised", "reminder")
 UNFINISHED = ("pending", "sending")
-FAILING_CHANGES = frozenset({"raised", "updated", "reopened", "unsuppressed"})
+# Changes that mean "seen failing in this run" (`unsuppressed` is not one: see above).
+FAILING_CHANGES = frozenset({"raised", "updated", "reopened"})
 SCREENSHOT_LIMIT = 5 * 1024 * 1024
 
 
@@ -294,22 +297,28 @@ class Dispatcher:
 
     # one pass
 
-    def run_once(self) -> list[Delivery]:
-        """Deliver what is due now; a channel that failed transiently is not retried this pass."""
+    def run_once(self, max_rounds: int = 10) -> list[Delivery]:
+        """Deliver what is due now, including rows whose turn came during this pass (a
+        resolve behind its raise); a channel that failed transiently rests until next pass."""
         deliveries: list[Delivery] = []
         failing: set[str] = set()
-        for row_id, channel in self.due(self.clock()):
-            if channel in failing:
-                continue
-            claim = self.claim(row_id)
-            if claim is None:
-                continue  # another dispatcher took it
-            delivery = self._attempt(claim)
-            if delivery is None:
-                continue
-            deliveries.append(delivery)
-            if not delivery.ok and not delivery.permanent:
-                failing.add(channel)
+        for _ in range(max_rounds):
+            progressed = False
+            for row_id, channel in self.due(self.clock()):
+                if channel in failing:
+                    continue
+                claim = self.claim(row_id)
+                if claim is None:
+                    continue  # another dispatcher took it
+                delivery = self._attempt(claim)
+                if delivery is None:
+                    continue
+                deliveries.append(delivery)
+                progressed = progressed or delivery.ok or delivery.permanent
+                if not delivery.ok and not delivery.permanent:
+                    failing.add(channel)
+            if not progressed:
+                break
         return deliveries
 
     def _attempt(self, claim: _Claim) -> Delivery | None:
