@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from runner.checks.base import Check, CheckResult, RunContext
-from runner.checks.http import Expectation, http_check_result, probe
+from runner.checks.base import Check
+from runner.checks.http import Expectation, http_check
 from runner.incidents import severity_for
 from runner.settings import Settings
 
@@ -12,16 +12,14 @@ NAME = "api_health"
 
 def build(settings: Settings) -> Check:
     url = settings.api_base_url.rstrip("/") + settings.api_health_path
-
-    def execute(context: RunContext) -> CheckResult:
-        result = probe(url, Expectation(json_status=True), settings.check_timeout_seconds)
-        return http_check_result(
-            result,
-            subject=NAME,
-            incident_type="api_down",
-            message=f"API health check failing: GET {url}",
-            severity=severity_for("api_down", None, settings.severity_overrides),
-            at=context.now(),
-        )
-
-    return Check(NAME, "check_api_health", settings.health_interval_seconds, execute)
+    return http_check(
+        name=NAME,
+        job="check_api_health",
+        url=url,
+        expect=Expectation(json_status=True),
+        interval_seconds=settings.health_interval_seconds,
+        timeout=settings.check_timeout_seconds,
+        incident_type="api_down",
+        message=f"API health check failing: GET {url}",
+        severity=severity_for("api_down", None, settings.severity_overrides),
+    )

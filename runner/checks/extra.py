@@ -19,8 +19,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from runner.checks.base import Check, CheckResult, RunContext
-from runner.checks.http import Expectation, http_check_result, probe
+from runner.checks.base import Check
+from runner.checks.http import Expectation, http_check
 from runner.settings import ConfigError, Settings
 
 RESERVED = {"api_health", "web_health", "golden_flows", "all"}
@@ -73,18 +73,15 @@ def load(path: Path) -> list[ExtraCheck]:
 
 
 def build(spec: ExtraCheck, settings: Settings) -> Check:
-    expect = Expectation(status=spec.expect_status, text=spec.expect_text)
-
-    def execute(context: RunContext) -> CheckResult:
-        result = probe(spec.url, expect, settings.check_timeout_seconds)
-        return http_check_result(
-            result,
-            subject=spec.name,
-            incident_type=spec.incident_type,
-            message=f"{spec.name} failing: GET {spec.url}",
-            severity=spec.severity,
-            at=context.now(),
-            tenant_id=spec.tenant_id,
-        )
-
-    return Check(spec.name, spec.name, spec.interval_seconds, execute, tenant_id=spec.tenant_id)
+    return http_check(
+        name=spec.name,
+        job=spec.name,
+        url=spec.url,
+        expect=Expectation(status=spec.expect_status, text=spec.expect_text),
+        interval_seconds=spec.interval_seconds,
+        timeout=settings.check_timeout_seconds,
+        incident_type=spec.incident_type,
+        message=f"{spec.name} failing: GET {spec.url}",
+        severity=spec.severity,
+        tenant_id=spec.tenant_id,
+    )

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from runner.checks.base import CheckResult
+from runner.checks.base import Check, CheckResult, RunContext
 from runner.incidents import Observation
 
 USER_AGENT = "Goldwatch/0.1 (synthetic monitor; read-only)"
@@ -129,3 +129,32 @@ def http_check_result(
         observations=[observation],
         finished_at=at,
     )
+
+
+def http_check(
+    *,
+    name: str,
+    job: str,
+    url: str,
+    expect: Expectation,
+    interval_seconds: int,
+    timeout: float,
+    incident_type: str,
+    message: str,
+    severity: str,
+    tenant_id: str | None = None,
+) -> Check:
+    """A check that probes one URL; its failure is an incident of `incident_type`."""
+
+    def execute(context: RunContext) -> CheckResult:
+        return http_check_result(
+            probe(url, expect, timeout),
+            subject=name,
+            incident_type=incident_type,
+            message=message,
+            severity=severity,
+            at=context.now(),
+            tenant_id=tenant_id,
+        )
+
+    return Check(name, job, interval_seconds, execute, tenant_id=tenant_id)
