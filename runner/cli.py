@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import sys
+from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
@@ -18,6 +20,10 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+user_app = typer.Typer(help="Dashboard and API accounts.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+token_app = typer.Typer(help="API bearer tokens.", no_args_is_help=True)
+app.add_typer(token_app, name="token")
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -108,6 +114,106 @@ def demo_target(
 
     setup_logging()
     serve(port)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
+    no_scheduler: Annotated[
+        bool, typer.Option("--no-scheduler", help="API and dashboard only (extra replicas)")
+    ] = False,
+) -> None:
+    """API + dashboard + scheduler in one process (the scheduler waits as standby while
+    another process holds the lease)."""
+    from api.server import serve as serve_app
+
+    setup_logging()
+    settings = settings_or_exit()
+    try:
+        serve_app(
+            settings,
+            host,
+            port,
+            scheduler=not no_scheduler,
+            announce=lambda url: typer.echo(f"goldwatch: dashboard at {url}/dashboard/monitoring"),
+        )
+    except ConfigError as error:
+        fail_usage(str(error))
+
+
+class Role(StrEnum):
+    owner = "owner"
+    admin = "admin"
+    staff = "staff"
+
+
+def read_password() -> str:
+    """From a prompt (typed twice, hidden) on a terminal, else the first line of stdin."""
+    if sys.stdin.isatty():
+        return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+@user_app.command("add")
+def user_add(
+    email: Annotated[str, typer.Argument(help="The account's email (its login)")],
+    role: Annotated[Role, typer.Option(help="owner and admin see monitoring; staff do not")],
+    tenant: Annotated[
+        str | None, typer.Option(help="Tenant id; without it the account is platform-wide")
+    ] = None,
+) -> None:
+    """Add a dashboard account; the password comes from a prompt, or stdin when piped."""
+    from api.users import UserError, add_user
+    from runner.db import get_engine, upgrade
+
+    settings = settings_or_exit()
+    upgrade(settings.database_url)
+    try:
+        user = add_user(
+            get_engine(settings.database_url), email, read_password(), role.value, tenant
+        )
+    except UserError as error:
+        fail_usage(str(error))
+    where = f"tenant {user.tenant_id}" if user.tenant_id else "platform"
+    typer.echo(f"added {user.email} ({user.role}, {where})")
+
+
+@token_app.command("create")
+def token_create(
+    email: Annotated[str, typer.Argument(help="The account the token acts as")],
+) -> None:
+    """Create a bearer token and print it once (only its hash is stored)."""
+    from api.users import UserError, create_token
+    from runner.db import get_engine, upgrade
+
+    settings = settings_or_exit()
+    upgrade(settings.database_url)
+    try:
+        token = create_token(get_engine(settings.database_url), email)
+    except UserError as error:
+        fail_usage(str(error))
+    typer.echo(token)
+    typer.echo("Shown once; send it as `Authorization: Bearer <token>`.", err=True)
+
+
+@app.command()
+def demo(
+    port: Annotated[int, typer.Option(help="Port of the dashboard on 127.0.0.1")] = 8000,
+    target_port: Annotated[int, typer.Option(help="Port of the demo target (0: a free one)")] = 0,
+    data_dir: Annotated[
+        Path, typer.Option(help="Folder of the demo database, screenshots and checks file")
+    ] = Path("goldwatch-demo"),
+    fresh: Annotated[bool, typer.Option("--fresh", help="Start from an empty database")] = False,
+) -> None:
+    """The whole product on loopback: demo target, scheduler, API and dashboard, seeded users."""
+    from api.demo import run_demo
+
+    setup_logging()
+    try:
+        run_demo(port, target_port, data_dir, fresh, say=typer.echo)
+    except ConfigError as error:
+        fail_usage(str(error))
 
 
 def main() -> None:

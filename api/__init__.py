@@ -1,0 +1,1 @@
+"""The monitor's HTTP side: app factory, authentication, access rules and JSON routes."""

@@ -1,0 +1,1 @@
+"""JSON routes: /api/monitoring/* (owners and admins) and /healthz (anyone)."""

@@ -1,0 +1,1 @@
+"""Server-rendered pages: login, the monitoring dashboard, incident history and evidence."""

@@ -1,0 +1,1 @@
+"""Page routes: sign-in/out and the monitoring dashboard."""
