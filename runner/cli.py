@@ -77,6 +77,9 @@ def run(
         checks = runtime.select(check)
     except ConfigError as error:
         fail_usage(str(error))
+    # Alerts go out once every check has been recorded, so an API-down alert can list the web
+    # and flow incidents it explains.
+    runtime.pipeline.notify = None
     failed = False
     for item in checks:
         if item.name == "golden_flows":
