@@ -5,12 +5,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test bench verify chromium lint clean
+.PHONY: demo test bench verify chromium promtool lint clean
 
 demo: $(STAMP) chromium
 	$(BIN)/goldwatch demo
 
-test: $(STAMP) chromium
+test: $(STAMP) chromium promtool
 	$(BIN)/python -m pytest
 
 bench: $(STAMP) chromium
@@ -26,6 +26,15 @@ lint: $(STAMP)
 
 chromium: $(STAMP)
 	@$(BIN)/python -m runner.chromium --install >/dev/null
+
+# promtool (Debian's prometheus package) checks the /metrics output in the suite.
+promtool:
+	@command -v promtool >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "goldwatch: installing promtool (Debian package prometheus)" >&2; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus) >/dev/null \
+	    || echo "goldwatch: promtool could not be installed; its test will be skipped" >&2; \
+	  else echo "goldwatch: no promtool; its test will be skipped" >&2; fi; }
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { \

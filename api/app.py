@@ -17,7 +17,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api.context import Monitor
 from api.errors import install_error_handlers
-from api.routes import health, monitoring
+from api.routes import health, metrics, monitoring
 from api.status import CheckSpec
 from runner.checks.registry import build_checks
 from runner.db import get_engine
@@ -88,6 +88,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     app.middleware("http")(security_headers)
     app.mount("/static", StaticFiles(directory=PACKAGE_DIR / "static"), name="static")
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(monitoring.router)
     app.include_router(auth.router)
     app.include_router(pages.router)

@@ -127,6 +127,9 @@ class Settings(BaseSettings):
         "", description="Secret for sessions and CSRF tokens; empty: generated per database"
     )
     config: Path | None = Field(None, description="Optional TOML file of extra HTTP checks")
+    metrics_token: str = Field(
+        "", description="Bearer token /metrics requires; empty: /metrics is open"
+    )
     session_lifetime_hours: int = Field(
         12, ge=1, le=24 * 30, description="A dashboard login lasts this long"
     )
