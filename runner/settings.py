@@ -236,5 +236,22 @@ def settings_table() -> str:
     return "\n".join(rows)
 
 
+README_MARKERS = ("<!-- settings:start -->\n", "\n<!-- settings:end -->")
+
+
+def write_readme_table(readme: Path) -> None:
+    """Replace the table between the README's settings markers."""
+    text = readme.read_text()
+    start, end = README_MARKERS
+    head, _, rest = text.partition(start)
+    _, _, tail = rest.partition(end)
+    readme.write_text(head + start + settings_table() + end + tail)
+
+
 if __name__ == "__main__":
-    print(settings_table())
+    import sys
+
+    if sys.argv[1:] == ["--write-readme"]:
+        write_readme_table(PROJECT_ROOT / "README.md")
+    else:
+        print(settings_table())
