@@ -284,6 +284,15 @@ class Dispatcher:
         now = self.clock()
         until = now + self.claim_ttl
         with write_session(self.engine) as session:
+            # PostgreSQL: a row another dispatcher is claiming right now is skipped, not waited
+            # for (SQLite's BEGIN IMMEDIATE already serializes claims; it renders no FOR UPDATE).
+            free = session.exec(
+                select(Notification.id)
+                .where(col(Notification.id) == row_id, self._claimable(now))
+                .with_for_update(skip_locked=True)
+            ).first()
+            if free is None:
+                return None
             result = session.connection().execute(
                 update(Notification)
                 .where(col(Notification.id) == row_id, self._claimable(now))
