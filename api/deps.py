@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from api.access import Viewer
 from api.auth import SESSION_COOKIE, authenticate
 from api.context import Monitor
 from api.errors import FormRejected, LoginRequired, PageForbidden
-from runner.db import read_session
 from runner.models import utcnow
+
+log = logging.getLogger("goldwatch.api")
 
 
 def get_monitor(request: Request) -> Monitor:
@@ -26,8 +29,16 @@ MonitorDep = Annotated[Monitor, Depends(get_monitor)]
 
 
 def db_session(monitor: MonitorDep) -> Iterator[Session]:
-    with read_session(monitor.engine) as session:
+    session = Session(monitor.engine, expire_on_commit=False)
+    try:
         yield session
+    finally:
+        # Closing rolls back on the connection; when the database just went away that fails
+        # too, and must not replace the request's own answer (a 503) with a dropped connection.
+        try:
+            session.close()
+        except DBAPIError as error:
+            log.warning("closing a database session failed: %s", error.orig or error)
 
 
 DbSession = Annotated[Session, Depends(db_session)]
