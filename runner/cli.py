@@ -219,6 +219,39 @@ def demo(
         fail_usage(str(error))
 
 
+@app.command()
+def prove(
+    fast: Annotated[
+        bool, typer.Option("--fast", help="Skip ./verify.sh and ./smoke.sh (the story only)")
+    ] = False,
+    full: Annotated[
+        bool, typer.Option("--full", help="Run the whole ./verify.sh (with the test suite)")
+    ] = False,
+    output: Annotated[
+        Path | None,
+        typer.Option(help="Folder that receives proof-<timestamp>/ (default: reports/)"),
+    ] = None,
+) -> None:
+    """Run the acceptance story against the demo target and write the proof report.
+
+    Demo target, SMTP sink, `goldwatch serve` with short intervals, a fault switched on and off,
+    Playwright screenshots; exit 1 naming the first step that did not happen."""
+    from api.prove import ProveOptions
+    from api.prove import prove as run_proof
+    from runner.settings import PROJECT_ROOT
+
+    if fast and full:
+        fail_usage("--fast and --full exclude each other")
+    setup_logging(logging.WARNING)
+    logging.getLogger("mail.log").setLevel(logging.ERROR)  # aiosmtpd's per-connection lines
+    flags = [flag for flag, on in (("--fast", fast), ("--full", full)) if on]
+    command = " ".join(["goldwatch prove", *flags, *(["--output", str(output)] if output else [])])
+    options = ProveOptions(
+        output=output or PROJECT_ROOT / "reports", command=command, fast=fast, full=full
+    )
+    raise typer.Exit(run_proof(options))
+
+
 def main() -> None:
     try:
         app()
