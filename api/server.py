@@ -2,35 +2,14 @@
 
 from __future__ import annotations
 
-import errno
-import socket
 from collections.abc import Callable
 
 import uvicorn
 
 from api.app import create_app
 from runner.runtime import Runtime
-from runner.settings import ConfigError, Settings
-
-
-def bind(host: str, port: int) -> socket.socket:
-    """A listening socket, or ConfigError saying the port is taken."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
-    except OSError as error:
-        sock.close()
-        if error.errno == errno.EADDRINUSE:
-            raise ConfigError(f"port {port} on {host} is already in use; pass --port") from None
-        raise ConfigError(f"cannot listen on {host}:{port}: {error.strerror}") from None
-    return sock
-
-
-def url_of(sock: socket.socket) -> str:
-    host, port = sock.getsockname()[:2]
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+from runner.serving import bind, url_of
+from runner.settings import Settings
 
 
 def serve(

@@ -28,6 +28,7 @@ from demo.server import DemoServer
 from runner.db import write_session
 from runner.models import Artifact, Incident, User
 from runner.runtime import Runtime
+from runner.serving import ServerThread
 from runner.settings import Settings
 from runner.store import RunOutcome
 
@@ -172,7 +173,7 @@ def open_site(settings: Settings) -> Iterator[Site]:
         name: add_account(runtime.engine, email, role, tenant)
         for name, (email, role, tenant) in ACCOUNTS.items()
     }
-    with DemoServer(app=create_app(settings)) as server:
+    with ServerThread(create_app(settings)) as server:
         yield Site(server.url, settings, runtime, tokens)
 
 

@@ -14,9 +14,9 @@ from sqlmodel import select
 
 from api.app import create_app
 from api.tokens import digest
-from demo.server import DemoServer
 from runner.db import read_session
 from runner.models import ApiToken
+from runner.serving import ServerThread
 from runner.settings import Settings
 from tests.monitor_support import Site, bearer, fault, mend
 
@@ -138,7 +138,7 @@ def test_an_unreachable_database_gives_503_not_a_traceback(
 ) -> None:
     url = f"postgresql+psycopg://goldwatch:secret@127.0.0.1:{refused_port}/goldwatch"
     settings = Settings(_env_file=None, database_url=url, artifacts_dir=tmp_path)
-    with DemoServer(app=create_app(settings)) as server, httpx.Client(base_url=server.url) as c:
+    with ServerThread(create_app(settings)) as server, httpx.Client(base_url=server.url) as c:
         health = c.get("/healthz")
         assert health.status_code == 503
         assert health.json() == {"status": "unavailable", "database": "unreachable"}

@@ -9,11 +9,11 @@ import pytest
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from demo.server import DemoServer
 from runner.checks import api_health, web_health
 from runner.checks.base import RunContext
 from runner.checks.http import Expectation, probe
 from runner.models import utcnow
+from runner.serving import ServerThread
 from runner.settings import Settings
 from tests.conftest import DemoTarget
 
@@ -35,7 +35,7 @@ def odd_target() -> Iterator[str]:
     def page() -> str:
         return "<h1>hello</h1>"
 
-    with DemoServer(app=app) as server:
+    with ServerThread(app) as server:
         yield server.url
 
 

@@ -9,8 +9,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from api.app import create_app
-from demo.server import DemoServer
 from runner.alerting.outbox import queue_counts
+from runner.serving import ServerThread
 from tests.monitor_support import Site, fault, mend
 
 pytest_plugins = ("tests.monitor_support",)
@@ -67,7 +67,7 @@ def test_promtool_accepts_the_metrics(api_only_site: Site) -> None:
 def test_metrics_token(api_only_site: Site) -> None:
     site = api_only_site
     guarded = create_app(site.settings.model_copy(update={"metrics_token": "s3cret"}))
-    with DemoServer(app=guarded) as server, site.client() as client:
+    with ServerThread(guarded) as server, site.client() as client:
         assert client.get(f"{server.url}/metrics").status_code == 401
         assert (
             client.get(f"{server.url}/metrics", headers={"Authorization": "Bearer no"}).status_code

@@ -19,10 +19,10 @@ import pytest
 from sqlmodel import select
 
 from api.app import create_app
-from demo.server import DemoServer
 from runner.db import read_session
 from runner.models import Notification
 from runner.runtime import Runtime
+from runner.serving import ServerThread
 from runner.settings import Settings
 from tests.conftest import DemoTarget
 from tests.monitor_support import add_account, bearer
@@ -127,7 +127,7 @@ def test_api_answers_503_while_the_database_restarts_and_recovers(
 
     codes: Counter[int] = Counter()
     stop = threading.Event()
-    with DemoServer(app=create_app(settings, runtime)) as server:
+    with ServerThread(create_app(settings, runtime)) as server:
         client = httpx.Client(base_url=server.url, headers=bearer(token), timeout=10)
 
         def load() -> None:

@@ -12,7 +12,9 @@ README = (PROJECT_ROOT / "README.md").read_text()
 def test_settings_table_matches_the_settings_class() -> None:
     match = re.search(r"<!-- settings:start -->\n(.*?)\n<!-- settings:end -->", README, re.S)
     assert match, "README lost its settings table markers"
-    assert match.group(1) == settings_table(), "regenerate it: python -m runner.settings --write-readme"
+    assert match.group(1) == settings_table(), (
+        "regenerate it: python -m runner.settings --write-readme"
+    )
 
 
 def test_quick_start_is_the_two_commands_ci_and_make_use() -> None:

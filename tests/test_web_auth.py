@@ -15,9 +15,9 @@ from sqlmodel import col, func, select
 
 from api.app import create_app
 from api.tokens import digest
-from demo.server import DemoServer
 from runner.db import read_session
 from runner.models import LoginAttempt, UserSession
+from runner.serving import ServerThread
 from tests.monitor_support import ACCOUNTS, PASSWORD, Site, hidden_field, sign_in
 
 pytest_plugins = ("tests.monitor_support",)
@@ -29,7 +29,7 @@ DASHBOARD = "/dashboard/monitoring"
 def variant(site: Site, **changes: Any) -> Iterator[httpx.Client]:
     """The same database served with other settings."""
     settings = site.settings.model_copy(update=changes)
-    with DemoServer(app=create_app(settings)) as server, httpx.Client(base_url=server.url) as c:
+    with ServerThread(create_app(settings)) as server, httpx.Client(base_url=server.url) as c:
         yield c
 
 
