@@ -3,6 +3,9 @@ each fault breaks exactly its flows at the expected step, nothing is changed, no
 
 from __future__ import annotations
 
+import socket
+import time
+
 import pytest
 
 from runner.checks import golden_flows
@@ -70,4 +73,22 @@ def test_each_fault_breaks_exactly_its_flows(
     for flow in EXPECTED_FAILURES[fault]:
         assert {(flow, "screenshot"), (flow, "trace")} <= kinds
     assert demo_target.mutations() == []
+    assert chromium_processes() == []
+
+
+def test_unreachable_target_fails_fast_with_the_step(fast_settings: Settings) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))  # bound, never listening: connections are refused
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        started = time.monotonic()
+        result = run_flows(fast_settings.model_copy(update={"web_base_url": url}))
+    assert time.monotonic() - started < 60
+    assert outcomes(result) == {
+        "f1": ("failed", "Open landing page"),
+        "f2": ("failed", "Log in"),
+        "f3": ("failed", "Log in"),
+        "f4": ("failed", "Log in"),
+    }
+    errors = {f["error"] for f in result.details["flows"]}
+    assert all("ERR_CONNECTION_REFUSED" in error for error in errors), errors
     assert chromium_processes() == []
