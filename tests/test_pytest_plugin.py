@@ -40,7 +40,7 @@ def flows_by_id(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def test_outcomes_steps_and_errors(pytester: pytest.Pytester) -> None:
     pytester.makeconftest(STEP_CONFTEST)
     pytester.makepyfile(
-        test_flows="""
+        test_sample_flows="""
         import pytest
 
         @pytest.mark.flow(id="ok", title="Passes")
