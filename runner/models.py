@@ -49,7 +49,11 @@ def _json() -> Any:
 
 class JobRun(SQLModel, table=True):
     __tablename__ = "job_run"
-    __table_args__ = (Index("ix_job_run_job_started", "job", "started_at"),)
+    __table_args__ = (
+        Index("ix_job_run_job_started", "job", "started_at"),
+        # The status page asks each check for its last finished run.
+        Index("ix_job_run_job_finished", "job", "finished_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     job: str = Field(index=True)
