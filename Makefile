@@ -13,8 +13,11 @@ demo: $(STAMP) chromium
 test: $(STAMP) chromium promtool
 	$(BIN)/python -m pytest
 
+# `make bench` (all five, about 14 min on 2 cores) or `make bench BENCH="flows noise"`; writes
+# reports/bench-<timestamp>.md. Pure Python (load generator included): nothing else to install.
+BENCH ?=
 bench: $(STAMP) chromium
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH)
 
 verify: $(STAMP) chromium
 	./verify.sh

@@ -30,25 +30,34 @@ FLOW_FAILED = "golden_flow_failed"
 MONITOR_DEGRADED = "monitor_degraded"
 # pytest exit codes that mean the flows could not run at all (not a product failure).
 UNUSABLE_EXIT = {2: "interrupted", 3: "internal error", 4: "usage error", 5: "no flows collected"}
+# The subprocess loads exactly the plugins a run needs instead of every one installed
+# (autoloading hypothesis and anyio cost ~1 s of startup per run); a flow that needs another
+# plugin names it in PYTEST_PLUGINS, which pytest still reads. By module name, not entry-point
+# name: `-p playwright` would mark the whole playwright package for assertion rewriting
+# (~0.45 s of CPU per run recompiling it from source).
+NO_AUTOLOAD = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+PLUGINS = ("pytest_playwright.pytest_playwright", "pytest_rerunfailures", "runner.pytest_plugin")
 
 
 def pytest_command(settings: Settings, output_dir: Path, report: Path) -> list[str]:
-    command = [
-        sys.executable,
-        "-m",
-        "pytest",
-        str(settings.flows_dir),
-        "-p",
-        "runner.pytest_plugin",
+    command = [sys.executable, "-m", "pytest", str(settings.flows_dir)]
+    for plugin in PLUGINS:
+        command += ["-p", plugin]
+    command += [
         f"--goldwatch-report={report}",
         f"--output={output_dir}",
-        "--screenshot=on",
+        # Our plugin's screenshots: PNG of a failure, a cheaper JPEG of a pass.
+        "--screenshot=off",
+        "--goldwatch-screenshots",
         "--tracing=retain-on-failure",
         f"--reruns={settings.flows_reruns}",
         "-q",
         "-p",
         "no:cacheprovider",
     ]
+    if settings.flows_reruns > 0:
+        # A failure is only an incident once its rerun fails too: trace the reruns only.
+        command.append("--goldwatch-tracing=retries")
     if settings.web_base_url:
         command.append(f"--base-url={settings.web_base_url}")
     return command
@@ -199,7 +208,8 @@ def execute(settings: Settings, context: RunContext) -> CheckResult:
     report_path = output_dir / "report.json"
     log_path = output_dir / "pytest.log"
     command = pytest_command(settings, output_dir / "flows", report_path)
-    details: dict[str, Any] = {"command": shlex.join(command), "exit_code": None, "flows": []}
+    shown = " ".join(f"{k}={v}" for k, v in NO_AUTOLOAD.items()) + " " + shlex.join(command)
+    details: dict[str, Any] = {"command": shown, "exit_code": None, "flows": []}
     unreachable = browser_endpoint_error(settings.browser_ws_endpoint)
     if unreachable:
         at = context.now()
@@ -216,6 +226,7 @@ def execute(settings: Settings, context: RunContext) -> CheckResult:
         return CheckResult(False, 0, details, [observation], finished_at=at)
     env = {k: v for k, v in os.environ.items() if not k.startswith("GOLDWATCH_")}
     env.update(as_environment(settings))
+    env.update(NO_AUTOLOAD)
     code, seconds = run_pytest(command, settings.flows_run_timeout_seconds, log_path, env)
     at = context.now()
     duration_ms = int(seconds * 1000)

@@ -1,0 +1,1 @@
+"""Goldwatch's benchmark harness: `make bench` or `python -m bench [names]`."""

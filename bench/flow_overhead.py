@@ -1,0 +1,231 @@
+"""1. Flow overhead: one scheduled check_golden_flows run (F1-F4 passing, recorded in the
+database) against the bare Playwright script doing the same four walks, same demo target,
+same machine, interleaved repetitions (the order rotates so drift hits every side alike).
+
+Two diagnostic variants of the bare script add what the monitor adds inside the browser (a
+route on every request, like the read-only guard; a screenshot per walk), so the difference
+splits into browser work for monitor features and the cost of pytest and the runner."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from bench.context import BenchContext
+from bench.model import Figure, Section, Target
+from bench.procs import Server, child_environment, children_cpu_seconds, process_cpu_seconds
+from bench.stats import Summary
+from runner.runtime import Runtime
+from runner.settings import PROJECT_ROOT
+
+BARE_SCRIPT = PROJECT_ROOT / "bench" / "bare_flows.py"
+TARGET = Target("ratio", "<=", 1.15, "monitored / bare <= 1.15")
+WALKS = (
+    "landing_to_onboarding",
+    "onboarding_to_preview",
+    "preview_to_checkout",
+    "paid_to_go_live",
+)
+FLOWS = ("f1", "f2", "f3", "f4")
+
+
+@dataclass
+class Side:
+    """One side's repetitions: wall and CPU seconds, and seconds per named phase."""
+
+    wall: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)  # the run's own processes
+    target_cpu: list[float] = field(default_factory=list)  # the demo target's process
+    phases: dict[str, list[float]] = field(default_factory=dict)
+
+    def add(self, phase: str, seconds: float) -> None:
+        self.phases.setdefault(phase, []).append(seconds)
+
+    def median(self, phase: str) -> float:
+        return Summary.of(self.phases.get(phase, [])).median
+
+
+def run_bare(ctx: BenchContext, base: str, target_pid: int, side: Side, extra: list[str]) -> None:
+    marks_file = ctx.folder("flows") / "bare-marks.json"
+    cpu, target_cpu = children_cpu_seconds(), process_cpu_seconds(target_pid)
+    spawned = time.time()
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, str(BARE_SCRIPT), base, ctx.chromium, "--marks", str(marks_file), *extra],
+        check=True,
+        env=child_environment(),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        timeout=300,
+    )
+    wall = time.perf_counter() - started
+    side.wall.append(wall)
+    side.cpu.append(children_cpu_seconds() - cpu)
+    side.target_cpu.append(process_cpu_seconds(target_pid) - target_cpu)
+    marks = json.loads(marks_file.read_text())
+    side.add("startup: interpreter and imports", marks["imported"] - spawned)
+    side.add("driver start and browser launch", marks["browser_launched"] - marks["imported"])
+    previous = marks["browser_launched"]
+    for walk, flow in zip(WALKS, FLOWS, strict=True):
+        side.add(f"{flow} (context, walk, close)", marks[walk] - previous)
+        previous = marks[walk]
+    side.add("shutdown and exit", spawned + wall - previous)
+
+
+def run_monitored(runtime: Runtime, target_pid: int, side: Side) -> None:
+    check = runtime.checks["golden_flows"]
+    cpu, target_cpu = children_cpu_seconds(), process_cpu_seconds(target_pid)
+    own_cpu = time.process_time()
+    spawned = time.time()
+    started = time.perf_counter()
+    outcome = runtime.pipeline.run(check, "schedule")
+    wall = time.perf_counter() - started
+    if outcome is None or outcome.run.status != "success":
+        raise RuntimeError(f"monitored run did not pass: {outcome.run.details if outcome else ''}")
+    side.wall.append(wall)
+    side.cpu.append(children_cpu_seconds() - cpu + time.process_time() - own_cpu)
+    side.target_cpu.append(process_cpu_seconds(target_pid) - target_cpu)
+    folder = runtime.settings.artifacts_dir / str(outcome.run.id)
+    report: dict[str, Any] = json.loads((folder / "report.json").read_text())
+    subprocess_seconds = (outcome.run.duration_ms or 0) / 1000
+    startup = report["started_at"] - spawned
+    side.add("startup: interpreter and imports", startup)
+    flows = {f["flow_id"]: f for f in report["flows"]}
+    in_flows = 0.0
+    for flow in FLOWS:
+        seconds = flows[flow]["duration_ms"] / 1000
+        in_flows += seconds
+        side.add(f"{flow} (context, walk, close)", seconds)
+        steps = sum(s["duration_ms"] for s in flows[flow]["steps"]) / 1000
+        side.add(f"{flow} named steps", steps)
+    session = report["finished_at"] - report["started_at"]
+    side.add("collection and reporting", session - in_flows)
+    side.add("shutdown and exit", subprocess_seconds - startup - session)
+    side.add("record in the database", wall - subprocess_seconds)
+
+
+def breakdown(bare: Side, monitored: Side) -> str:
+    names = list(dict.fromkeys([*bare.phases, *monitored.phases]))
+    rows = [
+        "| Phase (median s) | bare script | monitored run | difference |",
+        "|---|---:|---:|---:|",
+    ]
+    for name in names:
+        b = bare.median(name) if name in bare.phases else 0.0
+        m = monitored.median(name) if name in monitored.phases else 0.0
+        rows.append(f"| {name} | {b:.3f} | {m:.3f} | {m - b:+.3f} |")
+    rows.append(
+        f"| **total wall** | {Summary.of(bare.wall).median:.3f} "
+        f"| {Summary.of(monitored.wall).median:.3f} "
+        f"| {Summary.of(monitored.wall).median - Summary.of(bare.wall).median:+.3f} |"
+    )
+    return "\n".join(rows)
+
+
+# Diagnostic variants of the bare script: what the monitor adds inside the browser.
+ROUTED = ("bare + read-only route", ["--route"])
+SHOT = ("bare + route + JPEG per walk", ["--route", "--screenshot"])
+
+
+def run(ctx: BenchContext) -> Section:
+    section = Section("flows", "Flow overhead: monitored golden-flows run vs bare Playwright")
+    with Server("demo", child_environment(), ctx.folder("flows") / "demo.log") as demo:
+        settings = ctx.settings("flows", web_base_url=demo.url)
+        runtime = Runtime.start(settings)
+        sides = {"bare": Side(), ROUTED[0]: Side(), SHOT[0]: Side(), "monitored": Side()}
+
+        def once(name: str, side: Side) -> None:
+            if name == "monitored":
+                run_monitored(runtime, demo.pid, side)
+            else:
+                extra = {"bare": [], ROUTED[0]: ROUTED[1], SHOT[0]: SHOT[1]}[name]
+                run_bare(ctx, demo.url, demo.pid, side, extra)
+
+        ctx.say("warm-up: one run of each (not counted)")
+        for name in sides:
+            once(name, Side())
+        names = list(sides)
+        for rep in range(ctx.reps):
+            # Rotate the order so a drift in machine load hits every side alike.
+            for name in names[rep % len(names) :] + names[: rep % len(names)]:
+                once(name, sides[name])
+            ctx.say(
+                f"rep {rep + 1}/{ctx.reps}: bare {sides['bare'].wall[-1]:.2f} s, "
+                f"monitored {sides['monitored'].wall[-1]:.2f} s"
+            )
+        runtime.engine.dispose()
+    figures(section, sides)
+    return section
+
+
+def figures(section: Section, sides: dict[str, Side]) -> None:
+    bare, monitored = sides["bare"], sides["monitored"]
+    reference = section.add(Figure("bare Playwright script (reference)", "s", bare.wall))
+    run = section.add(
+        Figure("monitored run (pipeline.run)", "s", monitored.wall, reference, TARGET)
+    )
+    run.note = why(sides)
+    paired = [m / b for m, b in zip(monitored.wall, bare.wall, strict=True)]
+    section.add(Figure("paired ratio, monitored / bare", "x", paired))
+    for name in (ROUTED[0], SHOT[0]):
+        section.add(Figure(f"diagnostic: {name}", "s", sides[name].wall, reference))
+    cpu_ref = section.add(Figure("CPU s, bare script processes", "s", bare.cpu))
+    section.add(Figure("CPU s, monitored run processes", "s", monitored.cpu, cpu_ref))
+    section.add(Figure("demo target CPU s, bare run", "s", bare.target_cpu))
+    section.add(Figure("demo target CPU s, monitored run", "s", monitored.target_cpu))
+    section.details.append(attribution(sides))
+    section.details.append(breakdown(bare, monitored))
+    section.notes.extend(explain(bare, monitored))
+
+
+def why(sides: dict[str, Side]) -> str:
+    median = {name: Summary.of(side.wall).median for name, side in sides.items()}
+    guard = median[ROUTED[0]] - median["bare"]
+    shots = median[SHOT[0]] - median[ROUTED[0]]
+    rest = median["monitored"] - median[SHOT[0]]
+    return (
+        f"of the {median['monitored'] - median['bare']:+.2f} s, {guard:+.2f} s is the read-only "
+        f"guard routing every request through Python (Playwright also turns the browser cache "
+        f"off when routing) and {shots:+.2f} s the passing screenshots, both browser work for "
+        f"monitor features, measured by adding them to the bare script; {rest:+.2f} s is "
+        "pytest itself (startup ~0.2 s), fixtures, the report and the database record."
+    )
+
+
+def attribution(sides: dict[str, Side]) -> str:
+    median = {name: Summary.of(side.wall).median for name, side in sides.items()}
+    steps = [
+        ("the read-only guard: every request routed through Python", ROUTED[0], "bare"),
+        ("passing screenshots: one JPEG per flow", SHOT[0], ROUTED[0]),
+        ("pytest, fixtures, report, recording the run", "monitored", SHOT[0]),
+    ]
+    rows = [
+        "| What the monitored run adds (difference of medians) | seconds | share of bare |",
+        "|---|---:|---:|",
+    ]
+    for label, more, less in steps:
+        extra = median[more] - median[less]
+        rows.append(f"| {label} | {extra:+.3f} | {extra / median['bare']:+.1%} |")
+    total = median["monitored"] - median["bare"]
+    rows.append(f"| **total** | {total:+.3f} | {total / median['bare']:+.1%} |")
+    return "\n".join(rows)
+
+
+def explain(bare: Side, monitored: Side) -> list[str]:
+    wall_b, wall_m = Summary.of(bare.wall).median, Summary.of(monitored.wall).median
+    budget = 1.15 * wall_b
+    walks = sum(bare.median(f"{f} (context, walk, close)") for f in FLOWS)
+    launch = bare.median("driver start and browser launch")
+    return [
+        f"The bare script spends {walks + launch:.2f} s of its {wall_b:.2f} s in the browser "
+        f"and the target (driver start, launch, four walks); the 1.15 target allows the "
+        f"monitored run {budget:.2f} s, i.e. {budget - wall_b:.2f} s for everything the "
+        f"monitor adds. It took {wall_m:.2f} s ({wall_m - wall_b:+.2f} s).",
+        f"CPU: the demo target burns {Summary.of(bare.target_cpu).median:.2f} s per bare run "
+        f"and {Summary.of(monitored.target_cpu).median:.2f} s per monitored run (the same "
+        "logins and pages); that is the target's cost, identical on both sides.",
+    ]
