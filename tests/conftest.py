@@ -122,8 +122,11 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def monitor_database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """Every test of the monitor runs on SQLite, and on PostgreSQL when one is configured."""
+    """Every test of the monitor runs on SQLite, and on PostgreSQL when one is configured
+    (except `sqlite_only` ones: slow browser runs whose database work other tests cover)."""
     if request.param == "postgres":
+        if request.node.get_closest_marker("sqlite_only"):
+            pytest.skip("browser-heavy; its database work runs on PostgreSQL elsewhere")
         return str(request.getfixturevalue("postgres_url"))
     return f"sqlite:///{tmp_path / 'goldwatch.db'}"
 

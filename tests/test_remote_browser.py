@@ -52,6 +52,7 @@ def browser_server() -> Iterator[str]:
         process.wait(10)
 
 
+@pytest.mark.sqlite_only
 def test_flows_run_on_a_playwright_server(
     settings: Settings, demo_target: DemoTarget, browser_server: str
 ) -> None:

@@ -54,6 +54,7 @@ def test_api_outage_is_one_incident_until_it_recovers(
 
 
 @pytest.mark.browser
+@pytest.mark.sqlite_only
 def test_broken_paywall_is_one_incident_with_screenshot_and_trace(
     monitor_env: dict[str, str], demo_target: DemoTarget
 ) -> None:
@@ -83,6 +84,7 @@ def test_broken_paywall_is_one_incident_with_screenshot_and_trace(
 
 
 @pytest.mark.browser
+@pytest.mark.sqlite_only
 def test_run_all_with_the_web_down(monitor_env: dict[str, str], demo_target: DemoTarget) -> None:
     demo_target.fault("web_down")
     result = run_goldwatch("run", "all", env={**monitor_env, "GOLDWATCH_FLOWS_RERUNS": "0"})
