@@ -8,6 +8,7 @@ import contextlib
 import os
 import shlex
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -82,8 +83,18 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+class Terminated(BaseException):
+    """SIGTERM: stop at once, but still stop what was started and write the report. A
+    BaseException, like KeyboardInterrupt, so no `except Exception` on the way swallows it."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated(f"terminated by signal {signum}")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
+    signal.signal(signal.SIGTERM, _terminate)
     names = [n for n in (*ORDER, *OPT_IN) if n in args.names] if args.names else list(ORDER)
     configured = os.environ.get("GOLDWATCH_CHROMIUM_PATH") or None
     try:
@@ -107,8 +118,12 @@ def main(argv: list[str] | None = None) -> int:
         for name in names:
             print(f"== {TITLES[name]}", file=sys.stderr, flush=True)
             began = time.monotonic()
+            stop = False
             try:
                 section = registry[name](ctx)
+            except (Terminated, KeyboardInterrupt) as error:
+                section = Section(name, TITLES[name], error=f"interrupted ({error or 'Ctrl-C'})")
+                stop = True
             except Exception as error:
                 traceback.print_exc()
                 section = Section(name, TITLES[name], error=f"{type(error).__name__}: {error}")
@@ -121,6 +136,8 @@ def main(argv: list[str] | None = None) -> int:
                     with contextlib.suppress(psutil.Error):
                         process.kill()
             section.notes.append(f"Load average when it ended: {os.getloadavg()[0]:.2f}.")
+            if stop:
+                break
     finally:
         kill_tagged(tag)
         if args.keep:

@@ -4,6 +4,7 @@ processes a run left behind, CPU time and resident memory."""
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import resource
 import signal
@@ -28,6 +29,7 @@ from runner.settings import PROJECT_ROOT
 # check passes only its own settings under that prefix.
 TAG_VARIABLE = "BENCH_RUN_TAG"
 CHROMIUM_NAMES = ("chromium", "chrome", "headless_shell")
+PR_SET_PDEATHSIG = 1
 
 
 def install_tag() -> str:
@@ -35,6 +37,13 @@ def install_tag() -> str:
     tag = uuid.uuid4().hex
     os.environ[TAG_VARIABLE] = tag
     return tag
+
+
+def die_with_parent() -> None:
+    """For preexec_fn: SIGTERM this child when the harness dies, even by SIGKILL (Linux)."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def child_environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -139,6 +148,7 @@ class Server:
             stdin=subprocess.DEVNULL,
             text=True,
             start_new_session=True,
+            preexec_fn=die_with_parent,
         )
         errors.close()
         ready = threading.Event()

@@ -7,19 +7,26 @@ processes left after each run. Within a time budget the soak stops early and say
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.context import BenchContext
 from bench.model import Figure, Section, Target
-from bench.procs import Server, child_environment, chromium_processes, rss_bytes
+from bench.procs import (
+    Server,
+    child_environment,
+    chromium_processes,
+    die_with_parent,
+    rss_bytes,
+)
 from bench.stats import Summary
 from runner.settings import PROJECT_ROOT
 
@@ -78,6 +85,7 @@ def start_monitor(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
+            preexec_fn=die_with_parent,
         )
 
 
@@ -93,6 +101,7 @@ def stop_monitor(process: subprocess.Popen[bytes]) -> None:
 
 
 def watch(ctx: BenchContext, process: subprocess.Popen[bytes], db: Path, soak: Soak) -> None:
+    journal = db.with_name("samples.jsonl")
     last_id = 0
     while len(soak.samples) < ctx.soak_runs:
         left = ctx.seconds_left()
@@ -107,9 +116,10 @@ def watch(ctx: BenchContext, process: subprocess.Popen[bytes], db: Path, soak: S
             last_id = run_id
             leaked = chromium_processes(ctx.tag, created_before=epoch(finished_at))
             index = len(soak.samples) + 1
-            soak.samples.append(
-                RunSample(index, status, duration_ms, rss_bytes(process.pid), len(leaked))
-            )
+            sample = RunSample(index, status, duration_ms, rss_bytes(process.pid), len(leaked))
+            soak.samples.append(sample)
+            with journal.open("a") as out:  # survives the harness being killed
+                out.write(json.dumps(asdict(sample)) + "\n")
             if index % 25 == 0:
                 ctx.say(f"soak: {index} runs, RSS {soak.samples[-1].rss / MIB:.1f} MiB")
         time.sleep(0.1)
