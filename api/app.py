@@ -9,11 +9,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.context import Monitor
 from api.errors import install_error_handlers
@@ -59,18 +61,40 @@ def _report_crash(task: asyncio.Task[None]) -> None:
         log.error("the scheduler stopped with an error", exc_info=task.exception())
 
 
-async def security_headers(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
-    response = await call_next(request)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    if not request.url.path.startswith(DOCS_PATHS):
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    if request.url.path.startswith(("/api/", "/dashboard", "/login", "/logout")):
-        response.headers.setdefault("Cache-Control", "no-store")
-    return response
+class SecurityHeaders:
+    """Adds the security headers to every HTTP response. Plain ASGI: the decorator-style
+    middleware would cost every request a task and a response copy."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in _headers_for(path):
+                    headers.setdefault(name, value)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _headers_for(path: str) -> list[tuple[str, str]]:
+    headers = [
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "same-origin"),
+        ("X-Frame-Options", "DENY"),
+    ]
+    if not path.startswith(DOCS_PATHS):
+        headers.append(("Content-Security-Policy", CONTENT_SECURITY_POLICY))
+    if path.startswith(("/api/", "/dashboard", "/login", "/logout")):
+        headers.append(("Cache-Control", "no-store"))
+    return headers
 
 
 def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
@@ -85,7 +109,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     )
     app.state.monitor = Monitor(settings, engine, [CheckSpec.of(c) for c in checks.values()])
     install_error_handlers(app, error_page)
-    app.middleware("http")(security_headers)
+    app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=PACKAGE_DIR / "static"), name="static")
     app.include_router(health.router)
     app.include_router(metrics.router)

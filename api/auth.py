@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
-from sqlmodel import Session, col, delete, select
+from sqlmodel import col, delete, select
 
 from api.access import Viewer
 from api.tokens import digest, new_secret
@@ -34,44 +34,37 @@ def _viewer(user: User, session_row: UserSession | None = None) -> Viewer:
     )
 
 
-def _by_token(engine: Engine, session: Session, token: str, now: datetime) -> Viewer | None:
-    row = session.exec(
-        select(ApiToken, User)
-        .join(User, col(User.id) == col(ApiToken.user_id))
-        .where(col(ApiToken.token_hash) == digest(token))
-    ).first()
-    if row is None:
-        return None
-    api_token, user = row
+def viewer_by_token(engine: Engine, token: str, now: datetime) -> Viewer | None:
+    """The bearer token's owner, or None; notes its use (at most every few minutes)."""
+    with read_session(engine) as session:
+        row = session.exec(
+            select(ApiToken, User)
+            .join(User, col(User.id) == col(ApiToken.user_id))
+            .where(col(ApiToken.token_hash) == digest(token))
+        ).first()
+        if row is None:
+            return None
+        api_token, user = row
+        viewer = _viewer(user)
+    # Written after the read session is returned: a request holding one pooled connection
+    # while it waits for another starves the pool when many first uses arrive at once.
     if api_token.last_used_at is None or now - api_token.last_used_at > TOKEN_TOUCH_INTERVAL:
         with write_session(engine) as writer:
             stored = writer.get(ApiToken, api_token.id)
             if stored is not None:
                 stored.last_used_at = now
-    return _viewer(user)
+    return viewer
 
 
-def _by_cookie(session: Session, cookie: str, now: datetime) -> Viewer | None:
-    row = session.exec(
-        select(UserSession, User)
-        .join(User, col(User.id) == col(UserSession.user_id))
-        .where(col(UserSession.id) == digest(cookie), col(UserSession.expires_at) > now)
-    ).first()
-    return _viewer(row[1], row[0]) if row else None
-
-
-def authenticate(
-    engine: Engine, cookie: str | None, authorization: str | None, now: datetime
-) -> Viewer | None:
-    """The caller, or None. A request that sends an Authorization header is judged by it alone
-    (a bad token is not rescued by a cookie)."""
+def viewer_by_cookie(engine: Engine, cookie: str, now: datetime) -> Viewer | None:
+    """The signed-in user of an unexpired session, or None."""
     with read_session(engine) as session:
-        if authorization is not None:
-            token = bearer_token(authorization)
-            return _by_token(engine, session, token, now) if token else None
-        if cookie:
-            return _by_cookie(session, cookie, now)
-    return None
+        row = session.exec(
+            select(UserSession, User)
+            .join(User, col(User.id) == col(UserSession.user_id))
+            .where(col(UserSession.id) == digest(cookie), col(UserSession.expires_at) > now)
+        ).first()
+        return _viewer(row[1], row[0]) if row else None
 
 
 def start_session(engine: Engine, user_id: int, lifetime: timedelta, now: datetime) -> str:

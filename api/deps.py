@@ -10,17 +10,19 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from api.access import Viewer
-from api.auth import SESSION_COOKIE, authenticate
+from api.auth import SESSION_COOKIE, bearer_token, viewer_by_cookie, viewer_by_token
 from api.context import Monitor
 from api.errors import FormRejected, LoginRequired, PageForbidden
+from api.tokens import digest
 from runner.models import utcnow
 
 log = logging.getLogger("goldwatch.api")
 
 
-def get_monitor(request: Request) -> Monitor:
+async def get_monitor(request: Request) -> Monitor:
     monitor: Monitor = request.app.state.monitor
     return monitor
 
@@ -44,19 +46,29 @@ def db_session(monitor: MonitorDep) -> Iterator[Session]:
 DbSession = Annotated[Session, Depends(db_session)]
 
 
-def optional_viewer(request: Request, monitor: MonitorDep) -> Viewer | None:
-    return authenticate(
-        monitor.engine,
-        request.cookies.get(SESSION_COOKIE),
-        request.headers.get("authorization"),
-        utcnow(),
-    )
+async def optional_viewer(request: Request, monitor: MonitorDep) -> Viewer | None:
+    """The caller, or None. A request that sends an Authorization header is judged by it alone
+    (a bad token is not rescued by a cookie). A token's viewer is reused for
+    GOLDWATCH_API_CACHE_SECONDS."""
+    engine = monitor.engine
+    authorization = request.headers.get("authorization")
+    if authorization is not None:
+        token = bearer_token(authorization)
+        if token is None:
+            return None
+        return await monitor.token_viewers.get(
+            digest(token), lambda: viewer_by_token(engine, token, utcnow())
+        )
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        return None
+    return await run_in_threadpool(viewer_by_cookie, engine, cookie, utcnow())
 
 
 OptionalViewer = Annotated[Viewer | None, Depends(optional_viewer)]
 
 
-def api_viewer(viewer: OptionalViewer) -> Viewer:
+async def api_viewer(viewer: OptionalViewer) -> Viewer:
     """An owner or admin: 401 for anonymous callers, 403 for staff."""
     if viewer is None:
         raise HTTPException(401, "authentication required", headers={"WWW-Authenticate": "Bearer"})
@@ -70,14 +82,14 @@ def _here(request: Request) -> str:
     return f"{path}?{request.url.query}" if request.url.query else path
 
 
-def signed_in(request: Request, viewer: OptionalViewer) -> Viewer:
+async def signed_in(request: Request, viewer: OptionalViewer) -> Viewer:
     """Any signed-in user; anonymous visitors are sent to /login."""
     if viewer is None:
         raise LoginRequired(_here(request))
     return viewer
 
 
-def page_viewer(viewer: Annotated[Viewer, Depends(signed_in)]) -> Viewer:
+async def page_viewer(viewer: Annotated[Viewer, Depends(signed_in)]) -> Viewer:
     """An owner or admin; staff get the readable 403 page."""
     if not viewer.may_monitor:
         raise PageForbidden(viewer)

@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from runner.alerting import Alerting, build_channels
+from runner.checks import api_health
 from runner.checks.base import Check, CheckResult, RunContext
 from runner.checks.registry import build_checks
 from runner.db import make_engine, upgrade
@@ -81,7 +82,9 @@ class BenchMonitor:
             alerting.deliver()
             timed.notify_ended.append(time.perf_counter())
 
-        pipeline = Pipeline(settings, engine, clock, alerting.planner, notify)
+        pipeline = Pipeline(
+            settings, engine, clock, alerting.planner, notify, checks.get(api_health.NAME)
+        )
         return cls(settings, engine, checks, alerting, pipeline, timed)
 
     def stamped(self, check: Check) -> Check:

@@ -7,6 +7,8 @@ write lock (busy_timeout) instead of failing at once with "database is locked".
 from __future__ import annotations
 
 import functools
+import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +21,31 @@ from sqlmodel import Session
 BUSY_TIMEOUT_MS = 15_000
 MIGRATIONS = Path(__file__).with_name("migrations")
 WRITE_OPTION = "goldwatch_write"
+
+
+class CommitCounter:
+    """How many transactions this process has committed through one engine: lets a cache
+    notice this process's own writes at no query cost."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.value = 0
+
+    def bump(self, _connection: Any) -> None:
+        with self._lock:
+            self.value += 1
+
+
+_COMMITS: weakref.WeakKeyDictionary[Engine, CommitCounter] = weakref.WeakKeyDictionary()
+
+
+def commit_counter(engine: Engine) -> CommitCounter:
+    """The engine's commit counter (engines made by make_engine have one from the start)."""
+    counter = _COMMITS.get(engine)
+    if counter is None:
+        counter = _COMMITS[engine] = CommitCounter()
+        event.listen(engine, "commit", counter.bump)
+    return counter
 
 
 def is_sqlite(engine: Engine) -> bool:
@@ -55,8 +82,10 @@ def make_engine(url: str) -> Engine:
             connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
         )
         _prepare_sqlite(engine)
-        return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    else:
+        engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    commit_counter(engine)
+    return engine
 
 
 @functools.cache

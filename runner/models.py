@@ -58,7 +58,7 @@ class JobRun(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     job: str = Field(index=True)
     status: str = Field(index=True)  # running | success | failed
-    trigger: str  # schedule | manual
+    trigger: str  # schedule | manual | dependency (run first to explain a dependent failure)
     started_at: datetime = _when()
     finished_at: datetime | None = _when(nullable=True)
     duration_ms: int | None = None

@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 
 from runner.alerting import Alerting, build_channels
+from runner.checks import api_health
 from runner.checks.base import Check
 from runner.checks.registry import build_checks, select_checks
 from runner.db import get_engine, upgrade
-from runner.pipeline import Pipeline
+from runner.pipeline import DEPENDENCY, Pipeline
 from runner.settings import Settings
 from runner.store import RunOutcome
 
@@ -39,6 +40,7 @@ class Runtime:
             engine=engine,
             on_change=alerting.planner,
             notify=alerting.deliver,
+            root_check=checks.get(api_health.NAME),
         )
         return cls(settings, engine, checks, pipeline, alerting=alerting)
 
@@ -64,11 +66,20 @@ class Runtime:
 
     @staticmethod
     def describe(outcome: RunOutcome) -> str:
+        """A few lines per run; a root check's run made first (see Pipeline) comes first."""
+        first = outcome.root_first
+        runs = [first, outcome] if first is not None else [outcome]
+        return "\n".join(Runtime._describe_run(o) for o in runs)
+
+    @staticmethod
+    def _describe_run(outcome: RunOutcome) -> str:
         run = outcome.run
         error = run.details.get("error")
         line = f"{run.job:<20} run #{run.id:<5} {run.status:<8} {run.duration_ms or 0:>6} ms"
         if error:
             line += f"  {error}"
+        if run.trigger == DEPENDENCY:
+            line += "  (run first: does the API explain the failure below?)"
         lines = [line]
         for flow in run.details.get("flows", []):
             mark = "flaky" if flow.get("flaky") else flow.get("outcome")
@@ -78,6 +89,7 @@ class Runtime:
             incident = change.incident
             lines.append(
                 f"  incident #{incident.id} {change.event}: {incident.message} "
-                f"({incident.severity}, occurrences {incident.occurrences})"
+                f"({incident.severity}, occurrences {incident.occurrences}"
+                + (f", linked to #{incident.suppressed_by})" if incident.suppressed_by else ")")
             )
         return "\n".join(lines)

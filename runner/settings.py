@@ -53,7 +53,7 @@ class Settings(BaseSettings):
         600, ge=10, description="Hard timeout of a whole golden-flows run (process group killed)"
     )
     flows_dir: Path = Field(PROJECT_ROOT / "flows", description="Folder of the golden flows")
-    flows_reruns: int = Field(1, ge=0, description="Confirmation reruns of a failed flow")
+    flows_reruns: int = Field(2, ge=0, description="Confirmation reruns of a failed flow")
     flows_allow_mutations: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["*/login"],
         description="Comma list of URL globs a flow may send non-GET requests to",
@@ -129,6 +129,13 @@ class Settings(BaseSettings):
     config: Path | None = Field(None, description="Optional TOML file of extra HTTP checks")
     metrics_token: str = Field(
         "", description="Bearer token /metrics requires; empty: /metrics is open"
+    )
+    api_cache_seconds: float = Field(
+        1.0,
+        ge=0,
+        le=60,
+        description="The API reuses a computed status and a token lookup this long (this "
+        "process's own writes refresh them at once); 0: off",
     )
     session_lifetime_hours: int = Field(
         12, ge=1, le=24 * 30, description="A dashboard login lasts this long"

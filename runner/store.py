@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from runner.checks.base import CheckResult
-from runner.db import write_session
+from runner.db import read_session, write_session
 from runner.incidents import (
     CORRELATION_ROOT,
     Action,
@@ -48,6 +48,7 @@ class Change:
 class RunOutcome:
     run: JobRun
     changes: list[Change] = field(default_factory=list)
+    root_first: RunOutcome | None = None  # the root check's run made before this one was recorded
 
 
 OnChange = Callable[[Session, Sequence[Change], datetime], None]
@@ -279,6 +280,19 @@ def record_result(
         except IntegrityError:
             continue
     return _record_once(engine, run_id, result, policy, on_change)
+
+
+def correlation_root_open(engine: Engine) -> bool:
+    """Whether a platform api_down incident is open (what dependent failures are linked to)."""
+    with read_session(engine) as session:
+        found = session.exec(
+            select(Incident.id).where(
+                col(Incident.type) == CORRELATION_ROOT,
+                col(Incident.tenant_id).is_(None),
+                col(Incident.resolved_at).is_(None),
+            )
+        ).first()
+    return found is not None
 
 
 def reap_abandoned_runs(engine: Engine, now: datetime) -> int:

@@ -135,7 +135,9 @@ class SmtpSink:
             self.controller = None
 
     def subjects(self) -> list[str]:
-        return [str(m["Subject"]) for m in self.messages]
+        # As a mail client shows it: a subject that fits on one folded line arrives as
+        # "Subject:" CRLF " [Goldwatch]..." (RFC 5322 folding), the leading blank is not shown.
+        return [str(m["Subject"]).strip() for m in self.messages]
 
 
 def body(message: EmailMessage, kind: str = "plain") -> str:

@@ -64,6 +64,43 @@ def test_run_delivers_the_alert_before_it_exits(
     ]
 
 
+def test_a_web_failure_seen_first_in_an_api_outage_sends_one_email_about_the_api(
+    monitor_env: dict[str, str], demo_target: DemoTarget, smtp: SmtpSink
+) -> None:
+    env = _env(monitor_env, smtp)
+    demo_target.fault("api_down")
+    demo_target.fault("web_down")
+    result = run_goldwatch("run", "web_health", env=env)
+    assert result.code == 1, result.stderr
+    first, api_line, web, web_line = result.stdout.splitlines()[:4]
+    assert first.startswith("check_api_health") and "run first" in first
+    assert api_line.startswith("  incident #1 raised: API health check failing")
+    assert web.startswith("check_web_health")
+    assert web_line.startswith("  incident #2 raised: Web health check failing")
+    assert web_line.endswith("linked to #1)")
+    api = f"API health check failing: GET {demo_target.url}/api/health"
+    assert smtp.subjects() == [f"[Goldwatch][HIGH] {api} (+1 affected)"]
+
+    result = run_goldwatch("run", "all", env=env)  # the outage goes on: nothing new to say
+    assert result.code == 1, result.stderr
+    assert len(smtp.messages) == 1
+
+
+def test_a_web_failure_with_the_api_up_is_alerted_on_its_own(
+    monitor_env: dict[str, str], demo_target: DemoTarget, smtp: SmtpSink
+) -> None:
+    env = _env(monitor_env, smtp)
+    demo_target.fault("web_down")
+    result = run_goldwatch("run", "web_health", env=env)
+    assert result.code == 1, result.stderr
+    assert result.stdout.startswith("check_api_health")
+    assert "success" in result.stdout.splitlines()[0]
+    web = f"Web health check failing: GET {demo_target.url}/"
+    assert smtp.subjects() == [f"[Goldwatch][HIGH] {web}"]
+    notes, _audit = _rows(env)
+    assert [(n.event, n.status) for n in notes] == [("raised", "sent")]
+
+
 def test_with_the_mail_server_down_the_alert_stays_queued_with_its_error(
     monitor_env: dict[str, str], demo_target: DemoTarget, smtp: SmtpSink
 ) -> None:

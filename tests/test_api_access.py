@@ -4,17 +4,18 @@ stored hashed; /healthz needs no login and says 503 when the database is away.""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 from fastapi.routing import iter_route_contexts
-from sqlmodel import select
+from sqlmodel import col, delete, select
 
 from api.app import create_app
 from api.tokens import digest
-from runner.db import read_session
+from runner.db import make_engine, read_session, write_session
 from runner.models import ApiToken
 from runner.serving import ServerThread
 from runner.settings import Settings
@@ -125,6 +126,26 @@ def test_bearer_tokens_are_stored_hashed_and_judged_alone(site: Site) -> None:
     with site.browser_client("admin") as browser:
         assert browser.get(status).status_code == 200
         assert browser.get(status, headers=bearer("gw_nope")).status_code == 401
+
+
+def test_a_token_deleted_by_another_process_stops_working_within_the_cache_time(
+    site: Site,
+) -> None:
+    status = "/api/monitoring/status"
+    with site.client("admin") as admin:
+        assert admin.get(status).status_code == 200
+        elsewhere = make_engine(site.settings.database_url)
+        try:
+            with write_session(elsewhere) as session:
+                session.exec(
+                    delete(ApiToken).where(col(ApiToken.token_hash) == digest(site.tokens["admin"]))
+                )
+        finally:
+            elsewhere.dispose()
+        deadline = time.monotonic() + 5
+        while admin.get(status).status_code == 200 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert admin.get(status).status_code == 401
 
 
 def test_healthz_needs_no_login(site: Site) -> None:

@@ -4,6 +4,7 @@ audit trail, notifications and artifacts, runs, artifacts by id, golden-flow evi
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,9 +15,11 @@ from sqlmodel import col, select
 
 from api.access import Scope
 from api.status import CheckSpec, CheckState, compute_status, judge
-from runner.db import read_session
+from runner.db import make_engine, read_session
 from runner.models import AuditLog, Incident, JobRun, Notification
-from tests.monitor_support import Evidence, Site, fault, mend
+from runner.pipeline import Pipeline
+from runner.settings import Settings
+from tests.monitor_support import Evidence, Site, fault, mend, open_site
 
 pytest_plugins = ("tests.monitor_support",)
 STATUS = "/api/monitoring/status"
@@ -61,6 +64,47 @@ def test_status_turns_red_after_a_fault_and_green_after_recovery(api_only_site: 
         site.run("api_health")
         assert get(admin, STATUS) == {**green, "lastChecks": get(admin, STATUS)["lastChecks"]}
         assert get(admin, STATUS)["overallStatus"] == "green"
+
+
+def _run_elsewhere(site: Site, check: str) -> None:
+    """A run recorded through another engine, as another monitor process would record it."""
+    engine = make_engine(site.settings.database_url)
+    try:
+        Pipeline(site.settings, engine).run(site.runtime.checks[check])
+    finally:
+        engine.dispose()
+
+
+def test_status_is_reused_briefly_but_this_process_s_runs_show_at_once(
+    settings: Settings,
+) -> None:
+    reused = settings.model_copy(update={"web_base_url": "", "api_cache_seconds": 60})
+    target = reused.api_base_url
+    for site in open_site(reused):
+        with site.client("admin") as admin:
+            site.run("api_health")
+            assert get(admin, STATUS)["overallStatus"] == "green"
+            fault(target, "api_down")
+            _run_elsewhere(site, "api_health")
+            assert get(admin, STATUS)["overallStatus"] == "green"  # another process's write
+            site.run("api_health")
+            red = get(admin, STATUS)
+        mend(target)
+        assert red["overallStatus"] == "red" and red["activeIncidentsCount"] == 1
+
+
+def test_another_process_s_run_shows_within_the_cache_time(api_only_site: Site) -> None:
+    site, target = api_only_site, api_only_site.settings.api_base_url
+    assert site.settings.api_cache_seconds == 1.0  # the default
+    with site.client("admin") as admin:
+        site.run("api_health")
+        assert get(admin, STATUS)["overallStatus"] == "green"
+        fault(target, "api_down")
+        _run_elsewhere(site, "api_health")
+        deadline = time.monotonic() + 5
+        while get(admin, STATUS)["overallStatus"] == "green" and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert get(admin, STATUS)["overallStatus"] == "red"
 
 
 def test_a_check_is_stale_after_twice_its_interval(api_only_site: Site) -> None:
