@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import httpx
 
+from api.prove.smtp import SmtpSink
 from bench.context import BenchContext
 from bench.model import Figure, Section, Target
-from bench.monitor import BenchMonitor, Clock
+from bench.monitor import BenchMonitor, Clock, smtp_settings
 from bench.procs import Server, child_environment
-from bench.smtp import SmtpSink
 from bench.stats import Summary
 
 TARGET = Target("p95", "<=", 1000.0, "p95 <= 1 s")
@@ -44,7 +44,7 @@ class Probe:
         try:
             self.monitor.run(check)
             ended = self.monitor.timed.executed_at
-            if not self.smtp.wait_for(before + expected_emails, timeout=30):
+            if not self.smtp.wait_for_count(before + expected_emails, timeout=30):
                 raise RuntimeError(f"{check_name}: expected {expected_emails} alert emails")
             for accepted in self.smtp.messages[before:]:
                 latency = (accepted.at - ended) * 1000
@@ -57,7 +57,7 @@ class Probe:
         self.clock.advance(minutes=5)
         resolved = len(self.smtp.messages)
         self.monitor.run(check)  # recovers: resolves, and says so
-        self.smtp.wait_for(resolved + expected_emails, timeout=30)
+        self.smtp.wait_for_count(resolved + expected_emails, timeout=30)
         self.clock.advance(hours=2)
 
 
@@ -68,7 +68,7 @@ def run(ctx: BenchContext) -> Section:
         Server("demo", child_environment(), ctx.folder("detection") / "demo.log") as demo,
     ):
         settings = ctx.settings(
-            "detection", api_base_url=demo.url, web_base_url=demo.url, **smtp.settings()
+            "detection", api_base_url=demo.url, web_base_url=demo.url, **smtp_settings(smtp)
         )
         clock = Clock()
         monitor = BenchMonitor.start(settings, clock)

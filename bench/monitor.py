@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from api.prove.smtp import LOOPBACK, SmtpSink
 from runner.alerting import Alerting, build_channels
 from runner.checks import api_health
 from runner.checks.base import Check, CheckResult, RunContext
@@ -48,6 +49,16 @@ def make_settings(workdir: Path, chromium: str, **values: Any) -> Settings:
         "public_url": "http://127.0.0.1:8000",
     }
     return Settings(_env_file=None, **{**defaults, **values})
+
+
+def smtp_settings(sink: SmtpSink) -> dict[str, Any]:
+    """Goldwatch settings that send alert email to a local SMTP sink."""
+    return {
+        "smtp_host": LOOPBACK,
+        "smtp_port": sink.port,
+        "smtp_timeout_seconds": 5.0,
+        "alert_to": ["oncall@bench.test"],
+    }
 
 
 @dataclass

@@ -24,12 +24,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from api.prove.smtp import SmtpSink
 from bench.context import BenchContext
 from bench.detection import fault
 from bench.model import Figure, Section, Target
-from bench.monitor import BenchMonitor, Clock
+from bench.monitor import BenchMonitor, Clock, smtp_settings
 from bench.procs import Server, child_environment
-from bench.smtp import SmtpSink
 from runner.checks import golden_flows
 from runner.models import Incident
 from runner.settings import PROJECT_ROOT
@@ -51,13 +51,13 @@ class Counted:
 
 
 def mail_since(smtp: SmtpSink, before: int) -> Counted:
-    smtp.wait_for(before, timeout=1)
+    smtp.wait_for_count(before, timeout=1)
     subjects = [m.subject for m in smtp.messages[before:]]
     return Counted(len(subjects), subjects)
 
 
 def flap(ctx: BenchContext, demo: str, smtp: SmtpSink) -> Counted:
-    settings = ctx.settings("noise-flap", api_base_url=demo, **smtp.settings())
+    settings = ctx.settings("noise-flap", api_base_url=demo, **smtp_settings(smtp))
     clock = Clock()
     monitor = BenchMonitor.start(settings, clock)
     before = len(smtp.messages)
@@ -76,7 +76,7 @@ def flap(ctx: BenchContext, demo: str, smtp: SmtpSink) -> Counted:
 def outage(ctx: BenchContext, demo: str, smtp: SmtpSink, first: str) -> tuple[Counted, Counted]:
     """Emails while the outage lasts, and on recovery."""
     name = f"noise-outage-{first}"
-    settings = ctx.settings(name, api_base_url=demo, web_base_url=demo, **smtp.settings())
+    settings = ctx.settings(name, api_base_url=demo, web_base_url=demo, **smtp_settings(smtp))
     clock = Clock()
     monitor = BenchMonitor.start(settings, clock)
     order = ["api_health", "web_health"] if first == "api" else ["web_health", "api_health"]
@@ -115,7 +115,7 @@ class FlakyResult:
 
 def flaky(ctx: BenchContext, smtp: SmtpSink, say: Callable[[str], None]) -> FlakyResult:
     folder = ctx.folder("noise-flaky")
-    settings = ctx.settings("noise-flaky", flows_dir=NOISE_FLOWS, **smtp.settings())
+    settings = ctx.settings("noise-flaky", flows_dir=NOISE_FLOWS, **smtp_settings(smtp))
     clock = Clock()
     monitor = BenchMonitor.start(settings, clock)
     check = golden_flows.build(settings)

@@ -27,9 +27,15 @@ class Received:
     rcpt_to: list[str]
     raw: bytes
     message: EmailMessage
+    at: float  # time.perf_counter() when the server accepted it (answered 250 to DATA)
 
     def header(self, name: str) -> str:
         return str(self.message.get(name, ""))
+
+    @property
+    def subject(self) -> str:
+        """The subject on one line, as a mail client shows it (folding undone)."""
+        return " ".join(self.header("Subject").split())
 
     def text(self) -> str:
         part = self.message.get_body(preferencelist=("plain",))
@@ -54,10 +60,12 @@ class _Handler:
         self.sink = sink
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        at = time.perf_counter()
         raw = bytes(envelope.content)
         message = message_from_bytes(raw, policy=default_policy)
         assert isinstance(message, EmailMessage)
-        self.sink.add(Received(str(envelope.mail_from), list(envelope.rcpt_tos), raw, message))
+        received = Received(str(envelope.mail_from), list(envelope.rcpt_tos), raw, message, at)
+        self.sink.add(received)
         return "250 Message accepted for delivery"
 
 
@@ -111,6 +119,13 @@ class SmtpSink:
             if found is not None or time.monotonic() > deadline:
                 return found
             time.sleep(0.2)
+
+    def wait_for_count(self, count: int, timeout: float) -> bool:
+        """Whether `count` messages have arrived, waiting up to `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while len(self.messages) < count and time.monotonic() < deadline:
+            time.sleep(0.005)
+        return len(self.messages) >= count
 
     def __enter__(self) -> SmtpSink:
         return self.start()
