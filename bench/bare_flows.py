@@ -4,10 +4,12 @@ per walk, each page load required to answer 2xx) and shares nothing with flows/ 
 target's URLs, so the difference to a monitored run is what the monitor adds.
 
     python bench/bare_flows.py BASE_URL CHROMIUM [--marks JSON] [--route] [--screenshot]
+                                                 [--intercept-only]
 
 --marks writes wall-clock marks (time.time()) of its phases to JSON. --route and --screenshot
 add, for the harness's breakdown only, what a monitored run adds in the browser: every request
 routed through a Python handler (as a read-only guard does) and a JPEG of each walk's last page.
+--intercept-only registers a route that matches no request: Playwright's interception alone.
 """
 
 from __future__ import annotations
@@ -127,6 +129,8 @@ def walk_all(browser: Browser, options: argparse.Namespace, marks: dict[str, flo
         try:
             if options.route:
                 context.route("**/*", read_only)
+            if options.intercept_only:
+                context.route("**/goldwatch-bench-matches-nothing", read_only)
             page = context.new_page()
             walk(page)
             if options.screenshot:
@@ -142,6 +146,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("chromium")
     parser.add_argument("--marks", type=Path)
     parser.add_argument("--route", action="store_true")
+    parser.add_argument("--intercept-only", action="store_true")
     parser.add_argument("--screenshot", action="store_true")
     options = parser.parse_args(argv)
     marks = {"imported": time.time()}

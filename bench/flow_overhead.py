@@ -2,9 +2,10 @@
 database) against the bare Playwright script doing the same four walks, same demo target,
 same machine, interleaved repetitions (the order rotates so drift hits every side alike).
 
-Two diagnostic variants of the bare script add what the monitor adds inside the browser (a
-route on every request, like the read-only guard; a screenshot per walk), so the difference
-splits into browser work for monitor features and the cost of pytest and the runner."""
+Diagnostic variants of the bare script add what the monitor adds inside the browser (a route
+on every request, like the read-only guard; a screenshot per walk), so the difference splits
+into browser work for monitor features and the cost of pytest and the runner. One more adds a
+route that matches no request: what Playwright's interception costs by itself."""
 
 from __future__ import annotations
 
@@ -129,6 +130,8 @@ def breakdown(bare: Side, monitored: Side) -> str:
 # Diagnostic variants of the bare script: what the monitor adds inside the browser.
 ROUTED = ("bare + read-only route", ["--route"])
 SHOT = ("bare + route + JPEG per walk", ["--route", "--screenshot"])
+INTERCEPT = ("bare + a route matching no request", ["--intercept-only"])
+VARIANTS = dict([ROUTED, SHOT, INTERCEPT])
 
 
 def run(ctx: BenchContext) -> Section:
@@ -136,14 +139,13 @@ def run(ctx: BenchContext) -> Section:
     with Server("demo", child_environment(), ctx.folder("flows") / "demo.log") as demo:
         settings = ctx.settings("flows", web_base_url=demo.url)
         runtime = Runtime.start(settings)
-        sides = {"bare": Side(), ROUTED[0]: Side(), SHOT[0]: Side(), "monitored": Side()}
+        sides = {"bare": Side(), **{name: Side() for name in VARIANTS}, "monitored": Side()}
 
         def once(name: str, side: Side) -> None:
             if name == "monitored":
                 run_monitored(runtime, demo.pid, side)
             else:
-                extra = {"bare": [], ROUTED[0]: ROUTED[1], SHOT[0]: SHOT[1]}[name]
-                run_bare(ctx, demo.url, demo.pid, side, extra)
+                run_bare(ctx, demo.url, demo.pid, side, VARIANTS.get(name, []))
 
         ctx.say("warm-up: one run of each (not counted)")
         for name in sides:
@@ -171,7 +173,7 @@ def figures(section: Section, sides: dict[str, Side]) -> None:
     run.note = why(sides)
     paired = [m / b for m, b in zip(monitored.wall, bare.wall, strict=True)]
     section.add(Figure("paired ratio, monitored / bare", "x", paired))
-    for name in (ROUTED[0], SHOT[0]):
+    for name in VARIANTS:
         section.add(Figure(f"diagnostic: {name}", "s", sides[name].wall, reference))
     cpu_ref = section.add(Figure("CPU s, bare script processes", "s", bare.cpu))
     section.add(Figure("CPU s, monitored run processes", "s", monitored.cpu, cpu_ref))
@@ -185,14 +187,18 @@ def figures(section: Section, sides: dict[str, Side]) -> None:
 def why(sides: dict[str, Side]) -> str:
     median = {name: Summary.of(side.wall).median for name, side in sides.items()}
     guard = median[ROUTED[0]] - median["bare"]
+    intercept = median[INTERCEPT[0]] - median["bare"]
     shots = median[SHOT[0]] - median[ROUTED[0]]
     rest = median["monitored"] - median[SHOT[0]]
     return (
         f"of the {median['monitored'] - median['bare']:+.2f} s, {guard:+.2f} s is the read-only "
-        f"guard routing every request through Python (Playwright also turns the browser cache "
-        f"off when routing) and {shots:+.2f} s the passing screenshots, both browser work for "
-        f"monitor features, measured by adding them to the bare script; {rest:+.2f} s is "
-        "pytest itself (startup ~0.2 s), fixtures, the report and the database record."
+        f"guard's route on every request, of which {intercept:+.2f} s Playwright's "
+        "interception costs by itself (a route matching no request; with any route the "
+        "browser cache is off and every request passes the driver), so sending fewer "
+        f"requests to Python would not buy it back; {shots:+.2f} s is the passing screenshots. "
+        "Both are browser work for monitor features, measured by adding them to the bare "
+        f"script. {rest:+.2f} s is pytest itself (startup ~0.2 s), fixtures, the report and "
+        "the database record."
     )
 
 
