@@ -22,6 +22,7 @@ import pytest
 
 from api.prove import processes
 from api.prove.context import ProveOptions, Story
+from api.prove.evidence import wait_for
 from api.prove.record import Proof
 from api.prove.steps import Step, StepFailed
 from api.prove.story import run_steps
@@ -214,7 +215,10 @@ def test_what_a_proof_started_is_found_by_its_tag_until_it_stops() -> None:
     env = {**os.environ, **processes.tag_environment(tag)}
     with subprocess.Popen(["sleep", "30"], env=env) as child:
         try:
-            assert [p.pid for p in processes.tagged(tag)] == [child.pid]
+            # Popen returns once the child has exec'd, but /proc shows the new program's
+            # environment a moment later (a vfork'd parent is released before it is set up).
+            found = wait_for(lambda: processes.tagged(tag) or None, timeout=5, every=0.02)
+            assert [p.pid for p in found or []] == [child.pid]
             assert "sleep 30" in str(processes.tagged(tag)[0])
         finally:
             processes.kill(processes.tagged(tag))
