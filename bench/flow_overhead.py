@@ -2,10 +2,12 @@
 database) against the bare Playwright script doing the same four walks, same demo target,
 same machine, interleaved repetitions (the order rotates so drift hits every side alike).
 
-Diagnostic variants of the bare script add what the monitor adds inside the browser (a route
-on every request, like the read-only guard; a screenshot per walk), so the difference splits
-into browser work for monitor features and the cost of pytest and the runner. One more adds a
-route that matches no request: what Playwright's interception costs by itself."""
+Diagnostic variants split the difference. The bare walks run as plain pytest-playwright tests
+(bench/bare_pytest/): what pytest and pytest-playwright cost by themselves, since flows are
+pytest tests by design. The bare script with what the monitor adds inside the browser (a route
+on every request, like the read-only guard; a screenshot per walk): browser work for monitor
+features. One more adds a route that matches no request: Playwright's interception alone. What
+is left is Goldwatch's own Python: settings, fixtures, steps, reruns, report and the record."""
 
 from __future__ import annotations
 
@@ -20,10 +22,12 @@ from bench.context import BenchContext
 from bench.model import Figure, Section, Target
 from bench.procs import Server, child_environment, children_cpu_seconds, process_cpu_seconds
 from bench.stats import Summary
+from runner.checks.golden_flows import NO_AUTOLOAD, PLUGINS
 from runner.runtime import Runtime
 from runner.settings import PROJECT_ROOT
 
 BARE_SCRIPT = PROJECT_ROOT / "bench" / "bare_flows.py"
+BARE_TESTS = PROJECT_ROOT / "bench" / "bare_pytest"
 TARGET = Target("ratio", "<=", 1.15, "monitored / bare <= 1.15")
 WALKS = (
     "landing_to_onboarding",
@@ -75,6 +79,51 @@ def run_bare(ctx: BenchContext, base: str, target_pid: int, side: Side, extra: l
         side.add(f"{flow} (context, walk, close)", marks[walk] - previous)
         previous = marks[walk]
     side.add("shutdown and exit", spawned + wall - previous)
+
+
+def run_bare_tests(ctx: BenchContext, base: str, side: Side) -> None:
+    """The bare walks as plain pytest-playwright tests, plugins loaded as the monitor loads them."""
+    from bench.bare_pytest.conftest import CHROMIUM_VARIABLE
+
+    command = [sys.executable, "-m", "pytest", str(BARE_TESTS), "-p", PLUGINS[0]]
+    command += [f"--base-url={base}", f"--output={ctx.folder('flows/bare-pytest')}"]
+    command += ["-q", "-p", "no:cacheprovider"]
+    env = child_environment({CHROMIUM_VARIABLE: ctx.chromium, **NO_AUTOLOAD})
+    cpu = children_cpu_seconds()
+    started = time.perf_counter()
+    subprocess.run(
+        command,
+        check=True,
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        timeout=300,
+    )
+    side.wall.append(time.perf_counter() - started)
+    side.cpu.append(children_cpu_seconds() - cpu)
+
+
+# What the flows' conftest pays to import the settings, on top of what pytest and Playwright
+# have imported already: the largest part of Goldwatch's own Python in a run.
+SETTINGS_IMPORT = (
+    "import time, pytest, pytest_playwright.pytest_playwright, pytest_rerunfailures\n"
+    "started = time.perf_counter()\n"
+    "import runner.settings\n"
+    "print(time.perf_counter() - started)"
+)
+
+
+def settings_import_seconds() -> float:
+    done = subprocess.run(
+        [sys.executable, "-c", SETTINGS_IMPORT],
+        check=True,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return float(done.stdout.strip())
 
 
 def run_monitored(runtime: Runtime, target_pid: int, side: Side) -> None:
@@ -132,6 +181,8 @@ ROUTED = ("bare + read-only route", ["--route"])
 SHOT = ("bare + route + JPEG per walk", ["--route", "--screenshot"])
 INTERCEPT = ("bare + a route matching no request", ["--intercept-only"])
 VARIANTS = dict([ROUTED, SHOT, INTERCEPT])
+# The bare walks as plain pytest-playwright tests: the test framework's own cost.
+AS_TESTS = "bare walks as plain pytest-playwright tests"
 
 
 def run(ctx: BenchContext) -> Section:
@@ -139,18 +190,20 @@ def run(ctx: BenchContext) -> Section:
     with Server("demo", child_environment(), ctx.folder("flows") / "demo.log") as demo:
         settings = ctx.settings("flows", web_base_url=demo.url)
         runtime = Runtime.start(settings)
-        sides = {"bare": Side(), **{name: Side() for name in VARIANTS}, "monitored": Side()}
+        names = ["bare", *VARIANTS, AS_TESTS, "monitored"]
+        sides = {name: Side() for name in names}
 
         def once(name: str, side: Side) -> None:
             if name == "monitored":
                 run_monitored(runtime, demo.pid, side)
+            elif name == AS_TESTS:
+                run_bare_tests(ctx, demo.url, side)
             else:
                 run_bare(ctx, demo.url, demo.pid, side, VARIANTS.get(name, []))
 
         ctx.say("warm-up: one run of each (not counted)")
-        for name in sides:
+        for name in names:
             once(name, Side())
-        names = list(sides)
         for rep in range(ctx.reps):
             # Rotate the order so a drift in machine load hits every side alike.
             for name in names[rep % len(names) :] + names[: rep % len(names)]:
@@ -160,21 +213,25 @@ def run(ctx: BenchContext) -> Section:
                 f"monitored {sides['monitored'].wall[-1]:.2f} s"
             )
         runtime.engine.dispose()
-    figures(section, sides)
+    settings_import = [settings_import_seconds() for _ in range(ctx.reps)]
+    figures(section, sides, settings_import)
     return section
 
 
-def figures(section: Section, sides: dict[str, Side]) -> None:
+def figures(section: Section, sides: dict[str, Side], settings_import: list[float]) -> None:
     bare, monitored = sides["bare"], sides["monitored"]
     reference = section.add(Figure("bare Playwright script (reference)", "s", bare.wall))
     run = section.add(
         Figure("monitored run (pipeline.run)", "s", monitored.wall, reference, TARGET)
     )
-    run.note = why(sides)
+    run.note = why(sides, Summary.of(settings_import).median)
     paired = [m / b for m, b in zip(monitored.wall, bare.wall, strict=True)]
     section.add(Figure("paired ratio, monitored / bare", "x", paired))
-    for name in VARIANTS:
+    for name in [AS_TESTS, *VARIANTS]:
         section.add(Figure(f"diagnostic: {name}", "s", sides[name].wall, reference))
+    section.add(
+        Figure("diagnostic: importing the settings in the flows process", "s", settings_import)
+    )
     cpu_ref = section.add(Figure("CPU s, bare script processes", "s", bare.cpu))
     section.add(Figure("CPU s, monitored run processes", "s", monitored.cpu, cpu_ref))
     section.add(Figure("demo target CPU s, bare run", "s", bare.target_cpu))
@@ -184,40 +241,51 @@ def figures(section: Section, sides: dict[str, Side]) -> None:
     section.notes.extend(explain(bare, monitored))
 
 
-def why(sides: dict[str, Side]) -> str:
+def contributions(sides: dict[str, Side]) -> list[tuple[str, float]]:
+    """What the monitored run adds to the bare script, one part at a time (differences of
+    medians; the parts add up to the whole difference)."""
     median = {name: Summary.of(side.wall).median for name, side in sides.items()}
+    framework = median[AS_TESTS] - median["bare"]
     guard = median[ROUTED[0]] - median["bare"]
-    intercept = median[INTERCEPT[0]] - median["bare"]
     shots = median[SHOT[0]] - median[ROUTED[0]]
-    rest = median["monitored"] - median[SHOT[0]]
+    own = median["monitored"] - median[SHOT[0]] - framework
+    return [
+        ("pytest and pytest-playwright themselves (the walks as plain tests)", framework),
+        ("the read-only guard: Playwright's route on every request", guard),
+        ("passing screenshots: one JPEG per flow, captured by Chromium", shots),
+        ("Goldwatch's own Python: settings, fixtures, steps, reruns, report, record", own),
+    ]
+
+
+def why(sides: dict[str, Side], settings_import: float) -> str:
+    median = {name: Summary.of(side.wall).median for name, side in sides.items()}
+    (_, framework), (_, guard), (_, shots), (_, own) = contributions(sides)
+    intercept = median[INTERCEPT[0]] - median["bare"]
     return (
-        f"of the {median['monitored'] - median['bare']:+.2f} s, {guard:+.2f} s is the read-only "
-        f"guard's route on every request, of which {intercept:+.2f} s Playwright's "
-        "interception costs by itself (a route matching no request; with any route the "
-        "browser cache is off and every request passes the driver), so sending fewer "
-        f"requests to Python would not buy it back; {shots:+.2f} s is the passing screenshots. "
-        "Both are browser work for monitor features, measured by adding them to the bare "
-        f"script. {rest:+.2f} s is pytest itself (startup ~0.2 s), fixtures, the report and "
-        "the database record."
+        f"of the {median['monitored'] - median['bare']:+.2f} s, {framework:+.2f} s is pytest "
+        "and pytest-playwright themselves (the same walks as plain tests; flows are pytest "
+        f"tests by design); {guard:+.2f} s the read-only guard's route on every request, of "
+        f"which {intercept:+.2f} s Playwright's interception costs by itself (a route matching "
+        "no request; with any route the browser cache is off and every request passes the "
+        f"driver); {shots:+.2f} s the passing screenshots (Chromium renders and encodes a "
+        "frame). The guard and the screenshots are browser work for monitor features, measured "
+        f"by adding them to the bare script. {own:+.2f} s is Goldwatch's own Python (settings, "
+        "fixtures, steps, reruns, the report and the database record), of which importing "
+        f"pydantic-settings for the flows' settings takes {settings_import:.2f} s."
     )
 
 
 def attribution(sides: dict[str, Side]) -> str:
-    median = {name: Summary.of(side.wall).median for name, side in sides.items()}
-    steps = [
-        ("the read-only guard: every request routed through Python", ROUTED[0], "bare"),
-        ("passing screenshots: one JPEG per flow", SHOT[0], ROUTED[0]),
-        ("pytest, fixtures, report, recording the run", "monitored", SHOT[0]),
-    ]
+    bare = Summary.of(sides["bare"].wall).median
     rows = [
         "| What the monitored run adds (difference of medians) | seconds | share of bare |",
         "|---|---:|---:|",
     ]
-    for label, more, less in steps:
-        extra = median[more] - median[less]
-        rows.append(f"| {label} | {extra:+.3f} | {extra / median['bare']:+.1%} |")
-    total = median["monitored"] - median["bare"]
-    rows.append(f"| **total** | {total:+.3f} | {total / median['bare']:+.1%} |")
+    parts = contributions(sides)
+    for label, extra in parts:
+        rows.append(f"| {label} | {extra:+.3f} | {extra / bare:+.1%} |")
+    total = sum(extra for _, extra in parts)
+    rows.append(f"| **total** | {total:+.3f} | {total / bare:+.1%} |")
     return "\n".join(rows)
 
 
