@@ -6,7 +6,8 @@ target's URLs, so the difference to a monitored run is what the monitor adds.
     python bench/bare_flows.py BASE_URL CHROMIUM [--marks JSON] [--route] [--screenshot]
                                                  [--intercept-only]
 
---marks writes wall-clock marks (time.time()) of its phases to JSON. --route and --screenshot
+--marks writes wall-clock marks (time.time()) of its phases, and the seconds spent taking
+screenshots, to JSON. --route and --screenshot
 add, for the harness's breakdown only, what a monitored run adds in the browser: every request
 routed through a Python handler (as a read-only guard does) and a JPEG of each walk's last page.
 --intercept-only registers a route that matches no request: Playwright's interception alone.
@@ -134,7 +135,9 @@ def walk_all(browser: Browser, options: argparse.Namespace, marks: dict[str, flo
             page = context.new_page()
             walk(page)
             if options.screenshot:
+                started = time.perf_counter()
                 snapshot(context, page)
+                marks["screenshot_seconds"] += time.perf_counter() - started
         finally:
             context.close()
         marks[walk.__name__] = time.time()
@@ -149,7 +152,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--intercept-only", action="store_true")
     parser.add_argument("--screenshot", action="store_true")
     options = parser.parse_args(argv)
-    marks = {"imported": time.time()}
+    # Moments (time.time()), but for screenshot_seconds: the time spent capturing, in all.
+    marks = {"imported": time.time(), "screenshot_seconds": 0.0}
     with sync_playwright() as playwright:
         marks["playwright_started"] = time.time()
         browser = playwright.chromium.launch(executable_path=options.chromium, args=ARGS)

@@ -25,3 +25,11 @@ def test_quick_start_is_the_two_commands_ci_and_make_use() -> None:
     assert [line for line in ci.splitlines() if line.startswith("make ")] == ["make test"]
     makefile = (PROJECT_ROOT / "Makefile").read_text()
     assert re.search(r"^demo:", makefile, re.M) and re.search(r"^test:", makefile, re.M)
+
+
+def test_every_file_the_readme_links_is_in_the_repository() -> None:
+    # The benchmark summary links its report; a report renamed or pruned must not dangle.
+    links = re.findall(r"\]\(([^)#:]+)\)", README)
+    assert any(link.startswith("reports/bench-") for link in links)
+    missing = [link for link in links if not (PROJECT_ROOT / link).exists()]
+    assert missing == []
