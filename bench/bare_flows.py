@@ -7,9 +7,9 @@ target's URLs, so the difference to a monitored run is what the monitor adds.
                                                  [--intercept-only]
 
 --marks writes wall-clock marks (time.time()) of its phases, and the seconds spent taking
-screenshots, to JSON. --route and --screenshot
-add, for the harness's breakdown only, what a monitored run adds in the browser: every request
-routed through a Python handler (as a read-only guard does) and a JPEG of each walk's last page.
+screenshots, to JSON. --route and --screenshot add, for the harness's breakdown only, what a
+monitored run adds in the browser: every request routed through a Python handler (as a
+read-only guard does) and a JPEG of each walk's last page.
 --intercept-only registers a route that matches no request: Playwright's interception alone.
 """
 

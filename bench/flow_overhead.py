@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from bench.bare_pytest.conftest import CHROMIUM_VARIABLE
 from bench.context import BenchContext
 from bench.model import Figure, Section, Target
 from bench.procs import Server, child_environment, children_cpu_seconds, process_cpu_seconds
@@ -37,6 +38,27 @@ WALKS = (
 )
 FLOWS = ("f1", "f2", "f3", "f4")
 
+# Diagnostic variants of the bare script: what the monitor adds inside the browser.
+ROUTED = ("bare + read-only route", ["--route"])
+SHOT = ("bare + route + JPEG per walk", ["--route", "--screenshot"])
+INTERCEPT = ("bare + a route matching no request", ["--intercept-only"])
+VARIANTS = dict([ROUTED, SHOT, INTERCEPT])
+# The bare walks as plain pytest-playwright tests: the test framework's own cost.
+AS_TESTS = "bare walks as plain pytest-playwright tests"
+# Timed around the captures themselves: a difference of two whole runs would drown in noise.
+SCREENSHOTS_TIMED = "screenshots, timed around the captures"
+# The parts of the overhead are tenths of a second in runs that vary by as much; fewer
+# repetitions than this do not split it.
+MIN_REPS = 8
+# What the flows' conftest pays to import the settings, on top of what pytest and Playwright
+# have imported already: the largest part of Goldwatch's own Python in a run.
+SETTINGS_IMPORT = (
+    "import time, pytest, pytest_playwright.pytest_playwright, pytest_rerunfailures\n"
+    "started = time.perf_counter()\n"
+    "import runner.settings\n"
+    "print(time.perf_counter() - started)"
+)
+
 
 @dataclass
 class Side:
@@ -54,44 +76,11 @@ class Side:
         return Summary.of(self.phases.get(phase, [])).median
 
 
-def run_bare(ctx: BenchContext, base: str, target_pid: int, side: Side, extra: list[str]) -> None:
-    marks_file = ctx.folder("flows") / "bare-marks.json"
+def run_timed(command: list[str], env: dict[str, str], target_pid: int, side: Side) -> float:
+    """Run one side's process to its end; record its wall and CPU seconds and the demo
+    target's CPU seconds on `side`; returns the moment (time.time()) it was spawned."""
     cpu, target_cpu = children_cpu_seconds(), process_cpu_seconds(target_pid)
     spawned = time.time()
-    started = time.perf_counter()
-    subprocess.run(
-        [sys.executable, str(BARE_SCRIPT), base, ctx.chromium, "--marks", str(marks_file), *extra],
-        check=True,
-        env=child_environment(),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        timeout=300,
-    )
-    wall = time.perf_counter() - started
-    side.wall.append(wall)
-    side.cpu.append(children_cpu_seconds() - cpu)
-    side.target_cpu.append(process_cpu_seconds(target_pid) - target_cpu)
-    marks = json.loads(marks_file.read_text())
-    side.add("startup: interpreter and imports", marks["imported"] - spawned)
-    side.add("driver start and browser launch", marks["browser_launched"] - marks["imported"])
-    previous = marks["browser_launched"]
-    for walk, flow in zip(WALKS, FLOWS, strict=True):
-        side.add(f"{flow} (context, walk, close)", marks[walk] - previous)
-        previous = marks[walk]
-    side.add("shutdown and exit", spawned + wall - previous)
-    if "--screenshot" in extra:
-        side.add(SCREENSHOTS_TIMED, marks["screenshot_seconds"])
-
-
-def run_bare_tests(ctx: BenchContext, base: str, side: Side) -> None:
-    """The bare walks as plain pytest-playwright tests, plugins loaded as the monitor loads them."""
-    from bench.bare_pytest.conftest import CHROMIUM_VARIABLE
-
-    command = [sys.executable, "-m", "pytest", str(BARE_TESTS), "-p", PLUGINS[0]]
-    command += [f"--base-url={base}", f"--output={ctx.folder('flows/bare-pytest')}"]
-    command += ["-q", "-p", "no:cacheprovider"]
-    env = child_environment({CHROMIUM_VARIABLE: ctx.chromium, **NO_AUTOLOAD})
-    cpu = children_cpu_seconds()
     started = time.perf_counter()
     subprocess.run(
         command,
@@ -104,16 +93,35 @@ def run_bare_tests(ctx: BenchContext, base: str, side: Side) -> None:
     )
     side.wall.append(time.perf_counter() - started)
     side.cpu.append(children_cpu_seconds() - cpu)
+    side.target_cpu.append(process_cpu_seconds(target_pid) - target_cpu)
+    return spawned
 
 
-# What the flows' conftest pays to import the settings, on top of what pytest and Playwright
-# have imported already: the largest part of Goldwatch's own Python in a run.
-SETTINGS_IMPORT = (
-    "import time, pytest, pytest_playwright.pytest_playwright, pytest_rerunfailures\n"
-    "started = time.perf_counter()\n"
-    "import runner.settings\n"
-    "print(time.perf_counter() - started)"
-)
+def run_bare(ctx: BenchContext, base: str, target_pid: int, side: Side, extra: list[str]) -> None:
+    marks_file = ctx.folder("flows") / "bare-marks.json"
+    command = [sys.executable, str(BARE_SCRIPT), base, ctx.chromium, "--marks", str(marks_file)]
+    spawned = run_timed([*command, *extra], child_environment(), target_pid, side)
+    wall = side.wall[-1]
+    marks = json.loads(marks_file.read_text())
+    side.add("startup: interpreter and imports", marks["imported"] - spawned)
+    side.add("driver start and browser launch", marks["browser_launched"] - marks["imported"])
+    previous = marks["browser_launched"]
+    for walk, flow in zip(WALKS, FLOWS, strict=True):
+        side.add(f"{flow} (context, walk, close)", marks[walk] - previous)
+        previous = marks[walk]
+    side.add("shutdown and exit", spawned + wall - previous)
+    if "--screenshot" in extra:
+        side.add(SCREENSHOTS_TIMED, marks["screenshot_seconds"])
+
+
+def run_bare_tests(ctx: BenchContext, base: str, target_pid: int, side: Side) -> None:
+    """The bare walks as plain pytest-playwright tests, pytest-playwright loaded as the monitor
+    loads it (PLUGINS[0])."""
+    command = [sys.executable, "-m", "pytest", str(BARE_TESTS), "-p", PLUGINS[0]]
+    command += [f"--base-url={base}", f"--output={ctx.folder('flows/bare-pytest')}"]
+    command += ["-q", "-p", "no:cacheprovider"]
+    env = child_environment({CHROMIUM_VARIABLE: ctx.chromium, **NO_AUTOLOAD})
+    run_timed(command, env, target_pid, side)
 
 
 def settings_import_seconds() -> float:
@@ -178,20 +186,6 @@ def breakdown(bare: Side, monitored: Side) -> str:
     return "\n".join(rows)
 
 
-# Diagnostic variants of the bare script: what the monitor adds inside the browser.
-ROUTED = ("bare + read-only route", ["--route"])
-SHOT = ("bare + route + JPEG per walk", ["--route", "--screenshot"])
-INTERCEPT = ("bare + a route matching no request", ["--intercept-only"])
-VARIANTS = dict([ROUTED, SHOT, INTERCEPT])
-# The bare walks as plain pytest-playwright tests: the test framework's own cost.
-AS_TESTS = "bare walks as plain pytest-playwright tests"
-# Timed around the captures themselves: a difference of two whole runs would drown in noise.
-SCREENSHOTS_TIMED = "screenshots, timed around the captures"
-# The parts of the overhead are tenths of a second in runs that vary by as much; fewer
-# repetitions than this do not split it.
-MIN_REPS = 8
-
-
 def run(ctx: BenchContext) -> Section:
     section = Section("flows", "Flow overhead: monitored golden-flows run vs bare Playwright")
     with Server("demo", child_environment(), ctx.folder("flows") / "demo.log") as demo:
@@ -204,7 +198,7 @@ def run(ctx: BenchContext) -> Section:
             if name == "monitored":
                 run_monitored(runtime, demo.pid, side)
             elif name == AS_TESTS:
-                run_bare_tests(ctx, demo.url, side)
+                run_bare_tests(ctx, demo.url, demo.pid, side)
             else:
                 run_bare(ctx, demo.url, demo.pid, side, VARIANTS.get(name, []))
 
@@ -249,10 +243,14 @@ def figures(section: Section, sides: dict[str, Side], settings_import: list[floa
     section.notes.extend(explain(bare, monitored))
 
 
+def medians(sides: dict[str, Side]) -> dict[str, float]:
+    return {name: Summary.of(side.wall).median for name, side in sides.items()}
+
+
 def contributions(sides: dict[str, Side]) -> list[tuple[str, float]]:
     """What the monitored run adds to the bare script, one part at a time: differences of
     medians, but the screenshots, timed directly; Goldwatch's own Python is what is left."""
-    median = {name: Summary.of(side.wall).median for name, side in sides.items()}
+    median = medians(sides)
     framework = median[AS_TESTS] - median["bare"]
     guard = median[ROUTED[0]] - median["bare"]
     shots = sides[SHOT[0]].median(SCREENSHOTS_TIMED)
@@ -266,7 +264,7 @@ def contributions(sides: dict[str, Side]) -> list[tuple[str, float]]:
 
 
 def why(sides: dict[str, Side], settings_import: float) -> str:
-    median = {name: Summary.of(side.wall).median for name, side in sides.items()}
+    median = medians(sides)
     (_, framework), (_, guard), (_, shots), (_, own) = contributions(sides)
     intercept = median[INTERCEPT[0]] - median["bare"]
     return (
